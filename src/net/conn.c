@@ -218,17 +218,29 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     return;
   }
   if (n == 0) {
-    conn_close(c, frame_dec_pending(&c->dec) > 0
-                      ? "peer closed the connection in the middle of a frame"
-                      : "peer closed the connection");
+    if (frame_dec_pending(&c->dec) > 0) {
+      char reason[128];
+      snprintf(reason, sizeof(reason),
+               "truncated frame: peer closed the connection after %zu bytes "
+               "of a frame",
+               frame_dec_pending(&c->dec));
+      log_warn("%s, %s", reason, c->name);
+      conn_close(c, reason);
+    } else {
+      conn_close(c, "peer closed the connection");
+    }
     return;
   }
   int rc = frame_dec_feed(&c->dec, buf, (size_t)n, conn_on_frame, c);
   if (rc == FRAME_TOO_BIG) {
     char reason[160];
-    snprintf(reason, sizeof(reason),
-             "frame too large (%u bytes > maximum %u)", c->dec.bad,
-             c->lim.max_frame);
+    /* "GET ", "POST", "HEAD" read as a length: someone spoke HTTP here. */
+    bool http = c->frames_in == 0 && n >= 4 &&
+                (memcmp(buf, "GET ", 4) == 0 || memcmp(buf, "POST", 4) == 0 ||
+                 memcmp(buf, "HEAD", 4) == 0);
+    snprintf(reason, sizeof(reason), "frame too large (%u bytes > maximum %u)%s",
+             c->dec.bad, c->lim.max_frame,
+             http ? "; the peer speaks HTTP to the worker port" : "");
     log_warn("%s while reading frame, %s", reason, c->name);
     conn_close(c, reason);
   } else if (rc == FRAME_NOMEM) {

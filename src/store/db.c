@@ -39,12 +39,16 @@ static void db_fail(struct db_conn *c, unsigned int e, const char *what,
   if (db_errno_is_connection(e)) db_close(c);
 }
 
-void db_close(struct db_conn *c) {
+void db_close_statements(struct db_conn *c) {
   for (int i = 0; i < DB_STMT_CACHE; i++) {
     if (c->cache[i].st != NULL) mysql_stmt_close(c->cache[i].st);
     c->cache[i].st = NULL;
     c->cache[i].sql = NULL;
   }
+}
+
+void db_close(struct db_conn *c) {
+  db_close_statements(c);
   if (c->m != NULL) mysql_close(c->m);
   c->m = NULL;
 }

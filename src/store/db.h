@@ -75,6 +75,10 @@ int db_connect(struct db_conn *c, const struct cfg *cfg, bool database);
 /* Closes the connection and all cached statements. */
 void db_close(struct db_conn *c);
 
+/* Closes the cached statements, keeps the connection (for one-off SQL
+ * whose text does not outlive the call, like migrations). */
+void db_close_statements(struct db_conn *c);
+
 /* Executes a statement.  Returns the number of affected rows (>= 0), or
  * -1 with c->err/last_errno set.  On a connection-level error the
  * connection is closed (c->m becomes NULL). */

@@ -1,0 +1,25 @@
+/* cli: the heracron command.  Shared state of one invocation and the
+ * commands' entry points. */
+#ifndef HERACRON_CLI_H
+#define HERACRON_CLI_H
+
+#include <stdbool.h>
+
+#include "util/cfg.h"
+
+/* Exit statuses of the contract. */
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+
+struct cli {
+  struct cfg cfg;     /* from -c and --section.key=value */
+  char url[512];      /* API base URL, no trailing slash */
+  const char *token;  /* bearer token or NULL */
+  bool json;          /* --json */
+};
+
+/* Each returns an exit status; argv[0] is the command name. */
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_workers(struct cli *cli, int argc, char **argv);
+int cmd_db(struct cli *cli, int argc, char **argv);
+
+#endif

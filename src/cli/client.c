@@ -1,0 +1,83 @@
+#include "config.h"
+
+#include "cli/client.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define CLIENT_BODY_MAX (64u << 20)
+
+struct client_buf {
+  char *data;
+  size_t len;
+  int overflow;
+};
+
+static size_t client_write(char *p, size_t size, size_t n, void *arg) {
+  struct client_buf *b = arg;
+  size_t add = size * n;
+  if (b->len + add > CLIENT_BODY_MAX) {
+    b->overflow = 1;
+    return 0;
+  }
+  char *nd = realloc(b->data, b->len + add + 1);
+  if (nd == NULL) return 0;
+  memcpy(nd + b->len, p, add);
+  b->data = nd;
+  b->len += add;
+  b->data[b->len] = '\0';
+  return add;
+}
+
+int client_get(const struct cli *cli, const char *path, json_t **out) {
+  char url[1024];
+  snprintf(url, sizeof(url), "%s%s", cli->url, path);
+  CURL *h = curl_easy_init();
+  if (h == NULL) {
+    fprintf(stderr, "heracron: cannot initialise libcurl\n");
+    return -1;
+  }
+  struct client_buf b = {0};
+  struct curl_slist *hdrs = NULL;
+  char auth[600];
+  if (cli->token != NULL && cli->token[0]) {
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", cli->token);
+    hdrs = curl_slist_append(hdrs, auth);
+  }
+  hdrs = curl_slist_append(hdrs, "Accept: application/json");
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, client_write);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "heracron/" PACKAGE_VERSION);
+  CURLcode rc = curl_easy_perform(h);
+  long status = 0;
+  int ret = -1;
+  if (rc != CURLE_OK) {
+    fprintf(stderr, "heracron: cannot reach heracron API at %s: %s\n",
+            cli->url, b.overflow ? "answer too large" : curl_easy_strerror(rc));
+    goto out;
+  }
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  json_error_t jerr;
+  *out = json_loadb(b.data ? b.data : "", b.len, 0, &jerr);
+  if (*out == NULL) {
+    fprintf(stderr, "heracron: %s answered HTTP %ld with something that is "
+                    "not JSON (%s); is it a heracron node?\n",
+            url, status, jerr.text);
+    goto out;
+  }
+  ret = (int)status;
+out:
+  curl_slist_free_all(hdrs);
+  curl_easy_cleanup(h);
+  free(b.data);
+  return ret;
+}

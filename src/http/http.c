@@ -1,0 +1,254 @@
+#include "config.h"
+
+#include "http/http.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http/api_cluster.h"
+#include "store/db.h"
+#include "util/cfg.h"
+#include "util/log.h"
+
+#define HTTP_BODY_MAX (1u << 20)
+#define HTTP_THREADS 2
+#define HTTP_DB_POOL 4
+
+static const struct http_route http_routes[] = {
+    {"GET", "/healthz", api_healthz},
+    {"GET", "/api/status", api_status},
+    {"GET", "/api/workers", api_workers},
+};
+
+static struct {
+  struct MHD_Daemon *d;
+  int fd;
+  const struct cfg *cfg;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  struct db_conn db[HTTP_DB_POOL];
+  bool busy[HTTP_DB_POOL];
+} hs = {.fd = -1,
+        .lock = PTHREAD_MUTEX_INITIALIZER,
+        .cond = PTHREAD_COND_INITIALIZER};
+
+/* The body of a request being received. */
+struct http_body {
+  char *data;
+  size_t len;
+  bool too_big;
+};
+
+void http_error(struct http_resp *resp, unsigned status, const char *fmt,
+                ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  json_decref(resp->json);
+  resp->status = status;
+  resp->json = json_pack("{s:s}", "error", msg);
+}
+
+const char *http_query(const struct http_req *req, const char *key) {
+  return MHD_lookup_connection_value(req->mhd_conn, MHD_GET_ARGUMENT_KIND,
+                                     key);
+}
+
+struct db_conn *http_db_get(char *err, size_t errlen) {
+  int slot = -1;
+  pthread_mutex_lock(&hs.lock);
+  for (;;) {
+    for (int i = 0; i < HTTP_DB_POOL; i++)
+      if (!hs.busy[i]) {
+        slot = i;
+        break;
+      }
+    if (slot >= 0) break;
+    pthread_cond_wait(&hs.cond, &hs.lock);
+  }
+  hs.busy[slot] = true;
+  pthread_mutex_unlock(&hs.lock);
+  struct db_conn *c = &hs.db[slot];
+  if (c->m == NULL && db_connect(c, hs.cfg, true) < 0) {
+    snprintf(err, errlen, "%s", c->err);
+    http_db_put(c);
+    return NULL;
+  }
+  return c;
+}
+
+void http_db_put(struct db_conn *c) {
+  pthread_mutex_lock(&hs.lock);
+  hs.busy[c - hs.db] = false;
+  pthread_cond_signal(&hs.cond);
+  pthread_mutex_unlock(&hs.lock);
+}
+
+static enum MHD_Result http_send(struct MHD_Connection *conn,
+                                 struct http_resp *resp) {
+  char *text = resp->json ? json_dumps(resp->json, JSON_COMPACT) : NULL;
+  json_decref(resp->json);
+  resp->json = NULL;
+  if (text == NULL) {
+    text = strdup("{\"error\":\"internal error\"}");
+    resp->status = 500;
+    if (text == NULL) return MHD_NO;
+  }
+  size_t len = strlen(text);
+  /* Newline-terminated: friendlier for curl users. */
+  char *body = realloc(text, len + 2);
+  if (body == NULL) {
+    free(text);
+    return MHD_NO;
+  }
+  body[len] = '\n';
+  body[len + 1] = '\0';
+  struct MHD_Response *r = MHD_create_response_from_buffer(
+      len + 1, body, MHD_RESPMEM_MUST_FREE);
+  if (r == NULL) {
+    free(body);
+    return MHD_NO;
+  }
+  MHD_add_response_header(r, "Content-Type", "application/json");
+  MHD_add_response_header(r, "Cache-Control", "no-store");
+  enum MHD_Result ok = MHD_queue_response(conn, resp->status, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
+static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
+                                    const char *url, const char *method,
+                                    const char *version,
+                                    const char *upload_data,
+                                    size_t *upload_size, void **con_cls) {
+  struct http_body *b = *con_cls;
+  if (b == NULL) { /* first call: headers only */
+    b = calloc(1, sizeof(*b));
+    if (b == NULL) return MHD_NO;
+    *con_cls = b;
+    return MHD_YES;
+  }
+  if (*upload_size > 0) {
+    if (!b->too_big && b->len + *upload_size <= HTTP_BODY_MAX) {
+      char *nd = realloc(b->data, b->len + *upload_size + 1);
+      if (nd == NULL) return MHD_NO;
+      memcpy(nd + b->len, upload_data, *upload_size);
+      b->data = nd;
+      b->len += *upload_size;
+      b->data[b->len] = '\0';
+    } else {
+      b->too_big = true;
+    }
+    *upload_size = 0;
+    return MHD_YES;
+  }
+
+  struct http_resp resp = {.status = 200, .json = NULL};
+  struct http_req req = {.method = method, .path = url, .mhd_conn = conn,
+                         .body = b->data, .body_len = b->len, .cfg = hs.cfg};
+  if (b->too_big) {
+    http_error(&resp, 413, "request body larger than %u bytes", HTTP_BODY_MAX);
+    return http_send(conn, &resp);
+  }
+  bool path_known = false;
+  for (size_t i = 0; i < sizeof(http_routes) / sizeof(http_routes[0]); i++) {
+    if (strcmp(http_routes[i].path, url) != 0) continue;
+    path_known = true;
+    if (strcmp(http_routes[i].method, method) != 0) continue;
+    http_routes[i].fn(&req, &resp);
+    if (resp.json == NULL) http_error(&resp, 500, "internal error");
+    return http_send(conn, &resp);
+  }
+  if (path_known)
+    http_error(&resp, 405, "method %s not allowed on %s", method, url);
+  else
+    http_error(&resp, 404, "no such resource: %s", url);
+  return http_send(conn, &resp);
+}
+
+static void http_completed(void *cls, struct MHD_Connection *conn,
+                           void **con_cls,
+                           enum MHD_RequestTerminationCode toe) {
+  struct http_body *b = *con_cls;
+  if (b == NULL) return;
+  free(b->data);
+  free(b);
+  *con_cls = NULL;
+}
+
+static void http_log(void *cls, const char *fmt, va_list ap) {
+  char msg[512];
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  msg[strcspn(msg, "\n")] = '\0';
+  log_warn("http: %s", msg);
+}
+
+int http_start(const struct cfg *cfg, char *err, size_t errlen) {
+  char host[256], ps[8];
+  uint16_t port;
+  hs.cfg = cfg;
+  for (int i = 0; i < HTTP_DB_POOL; i++) db_conn_init(&hs.db[i], 10);
+  if (cfg_split_hostport(cfg->http.listen, host, sizeof(host), &port) < 0) {
+    snprintf(err, errlen, "http.listen '%s' is not host:port",
+             cfg->http.listen);
+    return -1;
+  }
+  snprintf(ps, sizeof(ps), "%u", port);
+  struct addrinfo hints = {0}, *ai = NULL;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+  int rc = getaddrinfo(host, ps, &hints, &ai);
+  if (rc != 0) {
+    snprintf(err, errlen, "cannot listen on %s: %s (use a numeric address)",
+             cfg->http.listen, gai_strerror(rc));
+    return -1;
+  }
+  int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (fd < 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+      bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+    snprintf(err, errlen, "cannot listen on %s: %s", cfg->http.listen,
+             strerror(errno));
+    if (fd >= 0) close(fd);
+    freeaddrinfo(ai);
+    return -1;
+  }
+  freeaddrinfo(ai);
+  hs.fd = fd;
+  hs.d = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+      0, NULL, NULL, http_handler, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+      MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+      MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL, MHD_OPTION_END);
+  if (hs.d == NULL) {
+    snprintf(err, errlen, "cannot start the HTTP server on %s",
+             cfg->http.listen);
+    close(fd);
+    hs.fd = -1;
+    return -1;
+  }
+  return 0;
+}
+
+void http_stop(void) {
+  if (hs.d != NULL) MHD_stop_daemon(hs.d);
+  hs.d = NULL;
+  if (hs.fd >= 0) close(hs.fd);
+  hs.fd = -1;
+  for (int i = 0; i < HTTP_DB_POOL; i++) db_close(&hs.db[i]);
+}

@@ -1,0 +1,55 @@
+/* http: the HTTP API every node serves (libmicrohttpd, its own threads;
+ * never the event loop's).  Handlers may block on MariaDB: each borrows a
+ * session from a small pool.  Routes are a table (api_*.c add theirs). */
+#ifndef HERACRON_HTTP_H
+#define HERACRON_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct cfg;
+struct db_conn;
+
+struct http_req {
+  const char *method;  /* "GET", "POST", ... */
+  const char *path;    /* without the query string */
+  void *mhd_conn;      /* struct MHD_Connection *, for http_query() */
+  const char *body;    /* request body (NUL-terminated), NULL if none */
+  size_t body_len;
+  const struct cfg *cfg;
+};
+
+struct http_resp {
+  unsigned status;
+  json_t *json; /* owned: released after sending */
+};
+
+/* Fills resp; returns nothing: errors become JSON responses. */
+typedef void (*http_handler_fn)(const struct http_req *req,
+                                struct http_resp *resp);
+
+struct http_route {
+  const char *method;
+  const char *path; /* exact match */
+  http_handler_fn fn;
+};
+
+/* Binds cfg->http.listen and starts serving.  Returns 0, or -1 with a
+ * message in err ("cannot listen on 127.0.0.1:8080: ..."). */
+int http_start(const struct cfg *cfg, char *err, size_t errlen);
+void http_stop(void);
+
+/* A query-string argument, or NULL. */
+const char *http_query(const struct http_req *req, const char *key);
+
+/* Sets resp to {"error": msg} with status. */
+void http_error(struct http_resp *resp, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Borrows a MariaDB session from the pool (connecting if needed); NULL
+ * with a message in err when the database is unreachable.  Give it back
+ * with http_db_put(). */
+struct db_conn *http_db_get(char *err, size_t errlen);
+void http_db_put(struct db_conn *c);
+
+#endif
