@@ -229,12 +229,12 @@ int http_start(const struct cfg *cfg, char *err, size_t errlen) {
   hs.fd = fd;
   hs.d = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-      0, NULL, NULL, http_handler, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+      0, NULL, NULL, http_handler, NULL,
+      MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-      MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
-      MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL, MHD_OPTION_END);
+      MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL, MHD_OPTION_END);
   if (hs.d == NULL) {
     snprintf(err, errlen, "cannot start the HTTP server on %s",
              cfg->http.listen);
