@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""Benchmarks of the cluster foundation, printing figures (no pass/fail):
+
+  failover   SIGKILL of the master -> new master's lease, and -> every
+             surviving worker connected to it; median of several runs
+  workers    one master with 1,000 simulated workers heartbeating every
+             second: master CPU (% of one core) and memory
+
+    /usr/bin/python3 tests/bench/bench.py [failover|workers ...]
+Uses the build in $HERACRON_BUILD_DIR (default: build/).
+"""
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+os.environ.setdefault("HERACRON_BUILD_DIR", os.path.join(REPO, "build"))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+import harness  # noqa: E402
+
+RUNS = int(os.environ.get("BENCH_FAILOVER_RUNS", "7"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1000"))
+DURATION = int(os.environ.get("BENCH_WORKERS_SECONDS", "60"))
+
+
+def log_time(line):
+    ts = " ".join(line.split(" ")[:2])
+    return datetime.strptime(ts, "%Y-%m-%d %H:%M:%S.%f").timestamp()
+
+
+def connected_after(node, master, t0):
+    """Wall time of node's first 'connected to master M' after t0."""
+    for line in node.log().splitlines():
+        if "worker: connected to master %s " % master in line:
+            t = log_time(line)
+            if t >= t0:
+                return t
+    return None
+
+
+def bench_failover(mdb, root):
+    c = harness.Cluster(mdb, root)
+    nodes = {"n1": c.node("n1"), "n2": c.node("n2"),
+             "n3": c.node("n3", master_group=False)}
+    takeover, reconnect = [], []
+    try:
+        for run in range(RUNS):
+            le = c.wait_master(among=("n1", "n2"))
+            c.wait_workers(nodes["n3"], ["n1", "n2", "n3"], timeout=30)
+            time.sleep(1.5)
+            old = nodes[le["holder"]]
+            other = nodes["n2" if old.name == "n1" else "n1"]
+            t0 = time.time()
+            old.kill()
+            new = c.wait_master(other_than=old.name, min_epoch=le["epoch"] + 1,
+                                timeout=30, )
+            t_lease = time.time() - t0
+            harness.wait_until(lambda: connected_after(nodes["n3"], other.name, t0)
+                               and connected_after(other, other.name, t0), 30,
+                               what="workers on the new master")
+            t_conn = max(connected_after(nodes["n3"], other.name, t0),
+                         connected_after(other, other.name, t0)) - t0
+            took = other.log()
+            m = re.findall(r"(\S+ \S+) heracrond INFO: election: became master with epoch %d"
+                           % new["epoch"], took)
+            t_elect = (datetime.strptime(m[-1], "%Y-%m-%d %H:%M:%S.%f").timestamp() - t0
+                       if m else float("nan"))
+            takeover.append(t_elect)
+            reconnect.append(t_conn)
+            print("  run %d: killed %s; %s master (epoch %d) after %.0f ms "
+                  "(seen in MariaDB after %.0f ms); all workers on it after %.0f ms"
+                  % (run + 1, old.name, other.name, new["epoch"], t_elect * 1000,
+                     t_lease * 1000, t_conn * 1000), flush=True)
+            old.start()
+    finally:
+        c.stop()
+    print("failover: median new master %.0f ms, median all workers reconnected "
+          "%.0f ms over %d runs (target <= 3000 ms)"
+          % (statistics.median(takeover) * 1000, statistics.median(reconnect) * 1000, RUNS))
+
+
+def proc_cpu(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_mem(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM"):
+                out[k] = int(v.split()[0]) / 1024.0
+    return out
+
+
+def bench_workers(mdb, root):
+    c = harness.Cluster(mdb, root)
+    m = c.node("m1", extra={"master.worker_timeout_ms": "30000"})
+    try:
+        c.wait_master(among=("m1",))
+        fw = os.path.join(os.environ["HERACRON_BUILD_DIR"], "tests", "bench", "fakeworkers")
+        p = subprocess.Popen([fw, "--connect", "127.0.0.1:%d" % m.master_port,
+                              "--token-file", c.token_file, "-n", str(WORKERS),
+                              "--interval-ms", "1000", "--duration", str(DURATION + 15)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        pid = m.proc.pid
+        harness.wait_until(lambda: m.log().count("master: worker fw-") >= WORKERS, 60,
+                           what="all simulated workers connected")
+        time.sleep(5)  # steady state
+        cpu0, t0 = proc_cpu(pid), time.monotonic()
+        time.sleep(DURATION)
+        cpu1, t1 = proc_cpu(pid), time.monotonic()
+        mem = proc_mem(pid)
+        out, err = p.communicate(timeout=60)
+        rows = c.sql("SELECT COUNT(*) FROM nodes WHERE connected = 1 AND "
+                     "heartbeat_at > NOW(6) - INTERVAL 5 SECOND")
+        pct = 100.0 * (cpu1 - cpu0) / (t1 - t0)
+        print("  " + out.strip())
+        print("  nodes rows fresh in MariaDB: %s" % rows[0][0])
+        print("workers: %d simulated workers, heartbeat 1 s, over %d s: master CPU "
+              "%.2f %% of one core, RSS %.1f MiB (peak %.1f MiB) "
+              "(targets < 5 %%, < 64 MiB)"
+              % (WORKERS, DURATION, pct, mem["VmRSS"], mem["VmHWM"]))
+    finally:
+        c.stop()
+
+
+def main():
+    which = sys.argv[1:] or ["failover", "workers"]
+    root = tempfile.mkdtemp(prefix="hc-test-bench-", dir="/tmp")
+    mdb = harness.Mdb(root)
+    mdb.start()
+    try:
+        for w in which:
+            print("== %s" % w, flush=True)
+            {"failover": bench_failover, "workers": bench_workers}[w](mdb, root)
+    finally:
+        mdb.stop()
+        subprocess.run(["rm", "-rf", root])
+
+
+if __name__ == "__main__":
+    main()
