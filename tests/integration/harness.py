@@ -365,3 +365,66 @@ def closed_by_peer(sock, timeout=5.0):
         return True
     except socket.timeout:
         return False
+
+
+def parse_fields(buf):
+    """Decodes one protobuf message into {field: [values]} (varints as int,
+    length-delimited as bytes)."""
+    out = {}
+    i = 0
+
+    def varint():
+        nonlocal i
+        shift = n = 0
+        while True:
+            b = buf[i]
+            i += 1
+            n |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return n
+    while i < len(buf):
+        key = varint()
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            val = varint()
+        elif wt == 2:
+            n = varint()
+            val = bytes(buf[i:i + n])
+            i += n
+        elif wt == 5:
+            val = bytes(buf[i:i + 4])
+            i += 4
+        elif wt == 1:
+            val = bytes(buf[i:i + 8])
+            i += 8
+        else:
+            raise ValueError("wire type %d" % wt)
+        out.setdefault(num, []).append(val)
+    return out
+
+
+def authenticate(port, token, name, groups=("default",)):
+    """Connects and completes the real handshake (see src/net/auth.h);
+    returns the socket, ready for heartbeats."""
+    import hashlib
+    import hmac
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    env = parse_fields(read_frame(s))
+    ch = parse_fields(env[10][0])
+    master_nonce = ch[1][0]
+    mine = os.urandom(32)
+    proof = hmac.new(token.encode(), b"heracron-hello" + master_nonce + mine +
+                     name.encode(), hashlib.sha256).digest()
+    hello = (pb_field(1, name) + pb_field(2, "127.0.0.1:1") +
+             b"".join(pb_field(3, g) for g in groups) + pb_field(4, 1) +
+             pb_field(7, mine) + pb_field(8, proof) + pb_field(9, 1))
+    s.sendall(frame(pb_field(1, 1) + pb_field(11, hello)))
+    reply = parse_fields(read_frame(s))
+    if 12 not in reply:
+        raise AssertionError("handshake refused: %r" % reply)
+    welcome = parse_fields(reply[12][0])
+    want = hmac.new(token.encode(), b"heracron-welcome" + mine + master_nonce +
+                    name.encode(), hashlib.sha256).digest()
+    assert welcome[1][0] == want, "master's proof is wrong"
+    return s

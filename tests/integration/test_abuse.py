@@ -4,7 +4,7 @@ import socket
 import struct
 import time
 
-from harness import (ClusterTest, closed_by_peer, connect_raw, frame,
+from harness import (ClusterTest, authenticate, closed_by_peer, connect_raw, frame,
                      pb_field, wait_until)
 
 
@@ -131,3 +131,33 @@ class TestAbuse(ClusterTest):
         # When the first one goes away, the name is free again.
         self.c.nodes[1].stop()
         dup.wait_log(r"connected to master m1", timeout=20)
+
+
+class TestSlowPeer(ClusterTest):
+    def test_peer_that_never_reads(self):
+        """A worker that floods heartbeats and never reads the acks: the
+        master stops reading it at the high-water mark and drops it at its
+        timeout; the genuine worker is unaffected."""
+        m = self.c.node("m1", extra={"master.write_queue_max": "65536",
+                                     "master.worker_timeout_ms": "3000"})
+        w = self.c.node("w1", master_group=False)
+        self.c.wait_workers(m, ["m1", "w1"])
+        token = open(self.c.token_file).read().strip()
+        s = authenticate(m.master_port, token, "greedy")
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        hb = frame(pb_field(1, 7) + pb_field(13, pb_field(4, 1)))
+        s.settimeout(0.5)
+        sent = 0
+        t0 = time.monotonic()
+        try:  # until the master stops reading us and our send blocks
+            while time.monotonic() - t0 < 20:
+                s.sendall(hb * 256)
+                sent += 256
+        except (socket.timeout, BrokenPipeError, ConnectionResetError):
+            pass
+        m.wait_log(r"worker greedy 127\.0\.0\.1:\d+: peer is slow to read "
+                   r"\(\d+ bytes queued\); pausing input", timeout=10)
+        m.wait_log(r"master: worker greedy disconnected", timeout=15)
+        self.assertGreater(sent, 0)
+        ws = self.c.wait_workers(m, ["m1", "w1"])
+        self.assertTrue(all(x["heartbeat_age_ms"] < 5000 for x in ws))
