@@ -119,9 +119,9 @@ def bench_workers(mdb, root):
         time.sleep(DURATION)
         cpu1, t1 = proc_cpu(pid), time.monotonic()
         mem = proc_mem(pid)
-        out, err = p.communicate(timeout=60)
         rows = c.sql("SELECT COUNT(*) FROM nodes WHERE connected = 1 AND "
                      "heartbeat_at > NOW(6) - INTERVAL 5 SECOND")
+        out, err = p.communicate(timeout=60)
         pct = 100.0 * (cpu1 - cpu0) / (t1 - t0)
         print("  " + out.strip())
         print("  nodes rows fresh in MariaDB: %s" % rows[0][0])
