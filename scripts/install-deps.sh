@@ -11,7 +11,7 @@ PKGS=(
   libesmtp-dev libssl-dev
   libinih-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
   libcmocka-dev valgrind clang-14 libclang-rt-14-dev
-  python3-aiosmtpd procps iproute2
+  python3-aiosmtpd procps iproute2 tzdata
 )
 
 missing=()

@@ -21,5 +21,6 @@ struct cli {
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_workers(struct cli *cli, int argc, char **argv);
 int cmd_db(struct cli *cli, int argc, char **argv);
+int cmd_cron(struct cli *cli, int argc, char **argv);
 
 #endif

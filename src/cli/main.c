@@ -22,6 +22,8 @@ static void usage(FILE *f) {
           "  status       master, epoch, lease expiry, connected workers\n"
           "  workers      workers with load per core, memory, heartbeat age\n"
           "  db init      create or migrate the database (uses [db] of -c)\n"
+          "  cron next EXPR [--from 'YYYY-MM-DD HH:MM:SS'] [--count N] [--tz Z]\n"
+          "               next fire times of a cron expression (offline)\n"
           "\n"
           "Options:\n"
           "  -c FILE      configuration (default %s if it exists):\n"
@@ -43,6 +45,7 @@ static const struct {
     {"status", cmd_status},
     {"workers", cmd_workers},
     {"db", cmd_db},
+    {"cron", cmd_cron},
 };
 
 /* Derives the API URL from http.listen: a wildcard host means this host. */
