@@ -34,6 +34,11 @@ static size_t client_write(char *p, size_t size, size_t n, void *arg) {
 }
 
 int client_get(const struct cli *cli, const char *path, json_t **out) {
+  return client_send(cli, "GET", path, NULL, out);
+}
+
+int client_send(const struct cli *cli, const char *method, const char *path,
+                const json_t *body, json_t **out) {
   char url[1024];
   snprintf(url, sizeof(url), "%s%s", cli->url, path);
   CURL *h = curl_easy_init();
@@ -49,6 +54,13 @@ int client_get(const struct cli *cli, const char *path, json_t **out) {
     hdrs = curl_slist_append(hdrs, auth);
   }
   hdrs = curl_slist_append(hdrs, "Accept: application/json");
+  char *text = NULL;
+  if (body != NULL) {
+    text = json_dumps(body, JSON_COMPACT);
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, text ? text : "{}");
+  }
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt(h, CURLOPT_URL, url);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, client_write);
@@ -79,5 +91,13 @@ out:
   curl_slist_free_all(hdrs);
   curl_easy_cleanup(h);
   free(b.data);
+  free(text);
   return ret;
+}
+
+char *client_escape(const char *s) {
+  char *e = curl_easy_escape(NULL, s, 0);
+  char *copy = e ? strdup(e) : NULL;
+  curl_free(e);
+  return copy;
 }

@@ -12,4 +12,12 @@ struct cli;
  * something that is not JSON. */
 int client_get(const struct cli *cli, const char *path, json_t **out);
 
+/* Like client_get with another method and, if body is not NULL, a JSON
+ * request body (not consumed). */
+int client_send(const struct cli *cli, const char *method, const char *path,
+                const json_t *body, json_t **out);
+
+/* Percent-escapes s for use as one path segment.  Caller frees. */
+char *client_escape(const char *s);
+
 #endif

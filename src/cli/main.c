@@ -22,6 +22,8 @@ static void usage(FILE *f) {
           "  status       master, epoch, lease expiry, connected workers\n"
           "  workers      workers with load per core, memory, heartbeat age\n"
           "  db init      create or migrate the database (uses [db] of -c)\n"
+          "  job add|list|show|update|enable|disable|delete ...\n"
+          "               job definitions (heracron job for details)\n"
           "  cron next EXPR [--from 'YYYY-MM-DD HH:MM:SS'] [--count N] [--tz Z]\n"
           "               next fire times of a cron expression (offline)\n"
           "\n"
@@ -46,6 +48,7 @@ static const struct {
     {"workers", cmd_workers},
     {"db", cmd_db},
     {"cron", cmd_cron},
+    {"job", cmd_job},
 };
 
 /* Derives the API URL from http.listen: a wildcard host means this host. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "http/api_cluster.h"
+#include "http/api_jobs.h"
 #include "store/db.h"
 #include "util/cfg.h"
 #include "util/log.h"
@@ -27,7 +28,51 @@ static const struct http_route http_routes[] = {
     {"GET", "/healthz", api_healthz},
     {"GET", "/api/status", api_status},
     {"GET", "/api/workers", api_workers},
+    {"GET", "/api/jobs", api_jobs_list},
+    {"POST", "/api/jobs", api_jobs_create},
+    {"GET", "/api/jobs/", api_jobs_get},
+    {"PUT", "/api/jobs/", api_jobs_update},
+    {"POST", "/api/jobs/", api_jobs_action},
+    {"DELETE", "/api/jobs/", api_jobs_delete},
 };
+
+/* Whether a route's path matches url (prefix routes need more after it). */
+static bool http_path_match(const char *route, const char *url) {
+  size_t n = strlen(route);
+  if (n > 0 && route[n - 1] == '/')
+    return strncmp(route, url, n) == 0 && url[n] != '\0';
+  return strcmp(route, url) == 0;
+}
+
+int http_body_json(const struct http_req *req, struct http_resp *resp,
+                   json_t **out) {
+  json_error_t e;
+  if (req->body == NULL || req->body_len == 0) {
+    http_error(resp, 400, "a JSON object is expected in the request body");
+    return -1;
+  }
+  *out = json_loadb(req->body, req->body_len, 0, &e);
+  if (*out == NULL || !json_is_object(*out)) {
+    json_decref(*out);
+    *out = NULL;
+    http_error(resp, 400, "request body is not a JSON object: %s",
+               e.text[0] ? e.text : "wrong type");
+    return -1;
+  }
+  return 0;
+}
+
+void http_field_error(struct http_resp *resp, const char *field,
+                      const char *msg) {
+  json_decref(resp->json);
+  resp->status = 400;
+  resp->json = json_pack("{s:s,s:s}", "error", msg, "field", field);
+  if (resp->json != NULL && msg != NULL) {
+    char full[600];
+    snprintf(full, sizeof(full), "%s: %s", field, msg);
+    json_object_set_new(resp->json, "error", json_string(full));
+  }
+}
 
 static struct {
   struct MHD_Daemon *d;
@@ -163,7 +208,7 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
   }
   bool path_known = false;
   for (size_t i = 0; i < sizeof(http_routes) / sizeof(http_routes[0]); i++) {
-    if (strcmp(http_routes[i].path, url) != 0) continue;
+    if (!http_path_match(http_routes[i].path, url)) continue;
     path_known = true;
     if (strcmp(http_routes[i].method, method) != 0) continue;
     http_routes[i].fn(&req, &resp);

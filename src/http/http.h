@@ -30,9 +30,18 @@ typedef void (*http_handler_fn)(const struct http_req *req,
 
 struct http_route {
   const char *method;
-  const char *path; /* exact match */
+  const char *path; /* exact match, or a prefix when it ends with '/' */
   http_handler_fn fn;
 };
+
+/* Parses the request body as a JSON object into *out (owned by the
+ * caller).  Returns 0, or -1 after setting a 400 response. */
+int http_body_json(const struct http_req *req, struct http_resp *resp,
+                   json_t **out);
+
+/* Sets resp to {"error": msg, "field": field} with status 400. */
+void http_field_error(struct http_resp *resp, const char *field,
+                      const char *msg);
 
 /* Binds cfg->http.listen and starts serving.  Returns 0, or -1 with a
  * message in err ("cannot listen on 127.0.0.1:8080: ..."). */
