@@ -23,5 +23,9 @@ int cmd_workers(struct cli *cli, int argc, char **argv);
 int cmd_db(struct cli *cli, int argc, char **argv);
 int cmd_cron(struct cli *cli, int argc, char **argv);
 int cmd_job(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_instances(struct cli *cli, int argc, char **argv);
+int cmd_instance(struct cli *cli, int argc, char **argv);
+int cmd_log(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -24,6 +24,10 @@ static void usage(FILE *f) {
           "  db init      create or migrate the database (uses [db] of -c)\n"
           "  job add|list|show|update|enable|disable|delete ...\n"
           "               job definitions (heracron job for details)\n"
+          "  run JOB      run a job now (MANUAL)\n"
+          "  instances [--job JOB] [--status S]   recent instances\n"
+          "  instance ID  one instance\n"
+          "  log ID [--follow]   an instance's output\n"
           "  cron next EXPR [--from 'YYYY-MM-DD HH:MM:SS'] [--count N] [--tz Z]\n"
           "               next fire times of a cron expression (offline)\n"
           "\n"
@@ -49,6 +53,10 @@ static const struct {
     {"db", cmd_db},
     {"cron", cmd_cron},
     {"job", cmd_job},
+    {"run", cmd_run},
+    {"instances", cmd_instances},
+    {"instance", cmd_instance},
+    {"log", cmd_log},
 };
 
 /* Derives the API URL from http.listen: a wildcard host means this host. */

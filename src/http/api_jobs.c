@@ -473,10 +473,45 @@ void api_jobs_update(const struct http_req *req, struct http_resp *resp) {
   json_decref(body);
 }
 
+static const char api_sql_run[] =
+    "INSERT INTO instances (job_id, trigger_kind, status, host_group,"
+    " operator) SELECT id, 'MANUAL', 'QUEUED', host_group, ? FROM jobs "
+    "WHERE id = ?";
+
+/* A manual run: queued in MariaDB, where the master takes it from. */
+static void api_jobs_run(const struct http_req *req, const char *key,
+                         struct http_resp *resp) {
+  struct db_conn *c = api_db(resp);
+  if (c == NULL) return;
+  struct db_rows r;
+  if (api_find(c, key, &r, resp) == 1) {
+    long long id = strtoll(db_cell(&r, 0, 0), NULL, 10);
+    db_rows_free(&r);
+    struct db_param p[] = {DB_STR(""), DB_I64(id)};
+    struct db_rows last;
+    if (db_exec(c, api_sql_run, p, 2) < 1 ||
+        db_query(c, api_sql_last_id, NULL, 0, &last) < 0) {
+      http_error(resp, 503, "database unavailable: %s", c->err);
+    } else {
+      resp->status = 201;
+      resp->json = json_pack("{s:I,s:I,s:s,s:s}", "instance",
+                             (json_int_t)strtoll(db_cell(&last, 0, 0), NULL, 10),
+                             "job_id", (json_int_t)id, "trigger", "MANUAL",
+                             "status", "QUEUED");
+      db_rows_free(&last);
+    }
+  }
+  http_db_put(c);
+}
+
 void api_jobs_action(const struct http_req *req, struct http_resp *resp) {
   char key[200], act[64];
   api_path(req->path, key, sizeof(key), act, sizeof(act));
   bool enable = strcmp(act, "enable") == 0;
+  if (strcmp(act, "run") == 0) {
+    api_jobs_run(req, key, resp);
+    return;
+  }
   if (!enable && strcmp(act, "disable") != 0) {
     http_error(resp, 404, "no such resource: %s", req->path);
     return;

@@ -16,6 +16,7 @@
 
 #include "http/api_cluster.h"
 #include "http/api_jobs.h"
+#include "http/api_instances.h"
 #include "store/db.h"
 #include "util/cfg.h"
 #include "util/log.h"
@@ -34,6 +35,8 @@ static const struct http_route http_routes[] = {
     {"PUT", "/api/jobs/", api_jobs_update},
     {"POST", "/api/jobs/", api_jobs_action},
     {"DELETE", "/api/jobs/", api_jobs_delete},
+    {"GET", "/api/instances", api_instances_list},
+    {"GET", "/api/instances/", api_instances_get},
 };
 
 /* Whether a route's path matches url (prefix routes need more after it). */

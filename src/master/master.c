@@ -10,6 +10,7 @@
 
 #include "daemon/node.h"
 #include "master/registry.h"
+#include "master/run.h"
 #include "net/auth.h"
 #include "net/conn.h"
 #include "net/listener.h"
@@ -379,6 +380,7 @@ static int master_on_heartbeat(struct master_peer *p,
   w->running = (uint32_t)hb->n_running;
   w->last_heartbeat = ev_now(node.loop);
   w->heartbeats++;
+  w->dispatched = 0; /* the heartbeat's running count includes them */
   w->dirty = true;
 
   Heracron__Envelope out = HERACRON__ENVELOPE__INIT;
@@ -388,6 +390,7 @@ static int master_on_heartbeat(struct master_peer *p,
   out.payload_case = HERACRON__ENVELOPE__PAYLOAD_HEARTBEAT_ACK;
   out.heartbeat_ack = &ack;
   conn_send(p->conn, &out);
+  run_kick();
   return 0;
 }
 
@@ -405,6 +408,11 @@ static int master_on_message(struct conn *c, Heracron__Envelope *env) {
   switch (env->payload_case) {
   case HERACRON__ENVELOPE__PAYLOAD_HEARTBEAT:
     return master_on_heartbeat(p, env);
+  case HERACRON__ENVELOPE__PAYLOAD_STATUS:
+    return run_on_status(c, p->w, env);
+  case HERACRON__ENVELOPE__PAYLOAD_LOG_CHUNK:
+    run_on_log(p->w, env->log_chunk);
+    return 0;
   case HERACRON__ENVELOPE__PAYLOAD_ERROR:
     log_warn("master: %s reports: %s", c->name,
              env->error->message ? env->error->message : "");
@@ -535,6 +543,7 @@ static int master_start(uint64_t epoch, uint64_t valid_until) {
   double fl = node.cfg.master.flush_ms / 1000.0;
   ev_timer_init(&ms.flush, master_flush_cb, fl, fl);
   ev_timer_start(node.loop, &ms.flush);
+  run_start(epoch);
   log_info("master: serving workers on %s as master of epoch %llu",
            node.cfg.master.listen, (unsigned long long)epoch);
   return 0;
@@ -542,6 +551,7 @@ static int master_start(uint64_t epoch, uint64_t valid_until) {
 
 static void master_stop(const char *reason) {
   if (!ms.active) return;
+  run_stop();
   ms.active = false; /* first: closing peers must not write any more */
   listener_close(node.loop, &ms.lis);
   ev_timer_stop(node.loop, &ms.deadline);

@@ -34,6 +34,7 @@ struct reg_worker {
   ev_tstamp connected_at;     /* ev_now() */
   ev_tstamp last_heartbeat;   /* ev_now(); 0 before the first */
   uint64_t heartbeats;
+  uint32_t dispatched;        /* sent since the last heartbeat */
   bool dirty;                 /* changed since the last flush */
 };
 

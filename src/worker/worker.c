@@ -17,6 +17,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/sysinfo.h"
+#include "worker/exec.h"
 
 /* What a lookup of the lease row found. */
 struct worker_lookup_op {
@@ -58,10 +59,25 @@ static struct {
   bool hb_inflight;
   char last_error[256]; /* suppresses repeated identical log lines */
   char refusal[320];    /* the master's last refusal, logged once */
+  struct worker_report *reports; /* final states not yet acknowledged */
+  uint64_t running_ids[1024];
+  Heracron__Trigger running_triggers[1024];
   unsigned int seed;
 } wk = {.phase = WP_IDLE};
 
 static void worker_schedule_retry(void);
+
+/* A final state of an instance, kept until a master acknowledges it: an
+ * instance that ends while no master is reachable is reported to the next
+ * one. */
+struct worker_report {
+  struct worker_report *next;
+  Heracron__StatusReport r;
+  char reason[128];
+  bool inflight;
+};
+
+static void worker_send_reports(void);
 
 static void worker_log_problem(const char *msg) {
   if (strcmp(msg, wk.last_error) == 0) {
@@ -248,11 +264,127 @@ static void worker_heartbeat_cb(struct ev_loop *loop, ev_timer *t,
   hb.sent_ms = clock_wall_ms();
   double la = sysinfo_loadavg();
   hb.load_avg = la < 0 ? 0.0f : (float)la;
+  size_t nrun = exec_running(wk.running_ids, wk.running_triggers, 1024);
+  Heracron__RunningInstance ri[1024];
+  Heracron__RunningInstance *rip[1024];
+  for (size_t i = 0; i < nrun; i++) {
+    heracron__running_instance__init(&ri[i]);
+    ri[i].instance_id = wk.running_ids[i];
+    ri[i].trigger = wk.running_triggers[i];
+    rip[i] = &ri[i];
+  }
+  hb.n_running = nrun;
+  hb.running = rip;
   env.payload_case = HERACRON__ENVELOPE__PAYLOAD_HEARTBEAT;
   env.heartbeat = &hb;
   if (conn_request(wk.conn, &env, node.cfg.master.worker_timeout_ms,
                    worker_hb_reply, NULL) == 0)
     wk.hb_inflight = true;
+}
+
+/* ---- running jobs ------------------------------------------------------ */
+
+static void worker_report_reply(struct conn *c, void *arg,
+                                const Heracron__Envelope *reply) {
+  struct worker_report *r = arg;
+  r->inflight = false;
+  if (reply == NULL ||
+      reply->payload_case != HERACRON__ENVELOPE__PAYLOAD_STATUS_ACK)
+    return; /* resent on the next connection */
+  for (struct worker_report **pp = &wk.reports; *pp; pp = &(*pp)->next)
+    if (*pp == r) {
+      *pp = r->next;
+      free(r);
+      return;
+    }
+}
+
+static void worker_send_reports(void) {
+  if (wk.phase != WP_READY || wk.conn == NULL) return;
+  for (struct worker_report *r = wk.reports; r; r = r->next) {
+    if (r->inflight) continue;
+    Heracron__Envelope env = HERACRON__ENVELOPE__INIT;
+    env.payload_case = HERACRON__ENVELOPE__PAYLOAD_STATUS;
+    env.status = &r->r;
+    if (conn_request(wk.conn, &env, node.cfg.master.request_timeout_ms,
+                     worker_report_reply, r) == 0)
+      r->inflight = true;
+  }
+}
+
+static void worker_on_log(uint64_t id, uint32_t seq, const uint8_t *data,
+                          size_t len) {
+  if (wk.phase != WP_READY || wk.conn == NULL) return; /* no master now */
+  Heracron__Envelope env = HERACRON__ENVELOPE__INIT;
+  Heracron__LogChunk lc = HERACRON__LOG_CHUNK__INIT;
+  lc.instance_id = id;
+  lc.seq = seq;
+  lc.data.data = (uint8_t *)data;
+  lc.data.len = len;
+  env.payload_case = HERACRON__ENVELOPE__PAYLOAD_LOG_CHUNK;
+  env.log_chunk = &lc;
+  conn_send(wk.conn, &env);
+}
+
+static void worker_on_exit(uint64_t id, const Heracron__StatusReport *r) {
+  struct worker_report *w = calloc(1, sizeof(*w));
+  if (w == NULL) {
+    log_error("worker: out of memory recording the end of instance %llu",
+              (unsigned long long)id);
+    return;
+  }
+  w->r = *r;
+  snprintf(w->reason, sizeof(w->reason), "%s", r->reason ? r->reason : "");
+  w->r.reason = w->reason;
+  w->r.worker = node.cfg.node.name;
+  w->r.report_ms = clock_wall_ms();
+  w->next = wk.reports;
+  wk.reports = w;
+  worker_send_reports();
+}
+
+static int worker_on_execute(struct conn *c, const Heracron__Envelope *env) {
+  const Heracron__Execute *x = env->execute;
+  char err[256];
+  Heracron__Envelope out = HERACRON__ENVELOPE__INIT;
+  out.reply_to = env->id;
+  int pid = node.stopping ? -1 : exec_start(x, err, sizeof(err));
+  if (node.stopping) snprintf(err, sizeof(err), "worker is shutting down");
+  if (pid < 0) {
+    Heracron__Error e = HERACRON__ERROR__INIT;
+    e.code = HERACRON__ERROR__CODE__INTERNAL;
+    e.message = err;
+    out.payload_case = HERACRON__ENVELOPE__PAYLOAD_ERROR;
+    out.error = &e;
+    log_warn("worker: cannot run instance %llu: %s",
+             (unsigned long long)x->instance_id, err);
+    return conn_send(c, &out) < 0 ? -1 : 0;
+  }
+  Heracron__ExecuteAck ack = HERACRON__EXECUTE_ACK__INIT;
+  ack.instance_id = x->instance_id;
+  ack.pid = pid;
+  out.payload_case = HERACRON__ENVELOPE__PAYLOAD_EXECUTE_ACK;
+  out.execute_ack = &ack;
+  return conn_send(c, &out) < 0 ? -1 : 0;
+}
+
+static int worker_on_stop(struct conn *c, const Heracron__Envelope *env) {
+  Heracron__Envelope out = HERACRON__ENVELOPE__INIT;
+  out.reply_to = env->id;
+  if (exec_stop(env->stop->instance_id,
+                env->stop->reason ? env->stop->reason : "stopped") < 0) {
+    Heracron__Error e = HERACRON__ERROR__INIT;
+    e.code = HERACRON__ERROR__CODE__BAD_REQUEST;
+    e.message = (char *)"instance is not running on this worker";
+    out.payload_case = HERACRON__ENVELOPE__PAYLOAD_ERROR;
+    out.error = &e;
+  } else {
+    Heracron__ExecuteAck ack = HERACRON__EXECUTE_ACK__INIT;
+    ack.instance_id = env->stop->instance_id;
+    out.payload_case = HERACRON__ENVELOPE__PAYLOAD_EXECUTE_ACK;
+    out.execute_ack = &ack;
+  }
+  return conn_send(c, &out) < 0 ? -1 : 0;
 }
 
 /* ---- the connection ---------------------------------------------------- */
@@ -355,6 +487,8 @@ static int worker_on_welcome(struct conn *c, const Heracron__Envelope *env) {
   ev_timer_set(&wk.heartbeat, 0., hb);
   ev_timer_again(node.loop, &wk.heartbeat);
   worker_heartbeat_cb(node.loop, &wk.heartbeat, 0); /* first one now */
+  for (struct worker_report *r = wk.reports; r; r = r->next) r->inflight = false;
+  worker_send_reports();
   double watch = 2.0 * node.cfg.master.renew_ms / 1000.0;
   ev_timer_set(&wk.watch, watch, watch);
   ev_timer_again(node.loop, &wk.watch);
@@ -371,6 +505,12 @@ static int worker_on_message(struct conn *c, Heracron__Envelope *env) {
     log_warn("worker: master reports an error: %s",
              env->error->message ? env->error->message : "");
     return 0;
+  case HERACRON__ENVELOPE__PAYLOAD_EXECUTE:
+    if (c->state != CONN_READY) break;
+    return worker_on_execute(c, env);
+  case HERACRON__ENVELOPE__PAYLOAD_STOP:
+    if (c->state != CONN_READY) break;
+    return worker_on_stop(c, env);
   default:
     break;
   }
@@ -412,6 +552,8 @@ static const struct conn_ops worker_conn_ops = {
 };
 
 int worker_start(void) {
+  static const struct exec_sink sink = {worker_on_log, worker_on_exit};
+  exec_init(&sink);
   struct sysinfo_mem mem = {0};
   wk.cores = (uint32_t)sysinfo_cores();
   if (sysinfo_mem_read(&mem, NULL) == 0) wk.mem_total = mem.total;
@@ -427,6 +569,7 @@ int worker_start(void) {
 
 void worker_stop(void) {
   wk.phase = WP_STOPPED;
+  exec_kill_all(); /* nobody would report them any more */
   ev_timer_stop(node.loop, &wk.retry);
   ev_timer_stop(node.loop, &wk.heartbeat);
   ev_timer_stop(node.loop, &wk.watch);

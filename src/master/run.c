@@ -1,0 +1,529 @@
+#include "config.h"
+
+#include "master/run.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/node.h"
+#include "master/registry.h"
+#include "net/conn.h"
+#include "store/elect.h"
+#include "store/store.h"
+#include "util/log.h"
+
+#define RUN_POLL_S 0.2      /* how often the queue is read from MariaDB */
+#define RUN_LOG_FLUSH_S 0.05 /* log chunks are written in batches */
+#define RUN_LOG_BATCH (256u << 10)
+
+enum run_state { RS_QUEUED, RS_DISPATCHING, RS_SENT };
+
+/* An instance the master is getting onto a worker. */
+struct run_item {
+  struct run_item *next;
+  uint64_t id;
+  uint32_t job_id;
+  int64_t action_id;
+  uint32_t attempt, timeout_s;
+  char trigger[16], group[65], type[33], job_name[129], bizdate[9];
+  char *script; /* owned */
+  enum run_state state;
+  char worker[129];
+};
+
+static struct {
+  bool active;
+  uint64_t epoch;
+  ev_timer poll, log_flush;
+  bool poll_pending;
+  struct run_item *items;
+  size_t nitems;
+  struct run_logs *logs; /* chunks waiting to be written */
+} rn;
+
+static const struct {
+  const char *name;
+  Heracron__Trigger t;
+} run_triggers[] = {{"SCHEDULE", HERACRON__TRIGGER__SCHEDULE},
+                    {"MANUAL", HERACRON__TRIGGER__MANUAL},
+                    {"RECOVERY", HERACRON__TRIGGER__RECOVERY},
+                    {"SUPER_RECOVERY", HERACRON__TRIGGER__SUPER_RECOVERY},
+                    {"RERUN", HERACRON__TRIGGER__RERUN},
+                    {"DEBUG", HERACRON__TRIGGER__DEBUG}};
+
+static Heracron__Trigger run_trigger(const char *s) {
+  for (size_t i = 0; i < sizeof(run_triggers) / sizeof(run_triggers[0]); i++)
+    if (strcmp(s, run_triggers[i].name) == 0) return run_triggers[i].t;
+  return HERACRON__TRIGGER__MANUAL;
+}
+
+static void run_dispatch(void);
+
+static struct run_item *run_find(uint64_t id) {
+  for (struct run_item *it = rn.items; it; it = it->next)
+    if (it->id == id) return it;
+  return NULL;
+}
+
+static void run_remove(struct run_item *it) {
+  for (struct run_item **pp = &rn.items; *pp; pp = &(*pp)->next)
+    if (*pp == it) {
+      *pp = it->next;
+      rn.nitems--;
+      break;
+    }
+  free(it->script);
+  free(it);
+}
+
+/* A fenced write refused: another master took over. */
+static void run_fenced(const struct store_op *op) {
+  if (!rn.active || op->epoch != rn.epoch) return;
+  log_warn("run: a write was refused by the fence; stepping down");
+  elect_step_down("a fenced write was refused");
+}
+
+/* ---- reading the queue ------------------------------------------------- */
+
+#define RUN_POLL_MAX 256
+
+struct run_poll_op {
+  struct store_op op;
+  int n;
+  struct run_item *found[RUN_POLL_MAX];
+};
+
+static const char run_sql_queued[] =
+    "SELECT i.id, COALESCE(i.job_id, 0), COALESCE(i.action_id, 0),"
+    " i.trigger_kind, i.attempt, i.host_group, COALESCE(i.script, j.script),"
+    " COALESCE(j.type, 'shell'), COALESCE(j.timeout_s, 0),"
+    " COALESCE(j.name, ''), DATE_FORMAT(COALESCE(a.fire_at, i.queued_at),"
+    " '%Y%m%d') "
+    "FROM instances i LEFT JOIN jobs j ON j.id = i.job_id"
+    " LEFT JOIN actions a ON a.id = i.action_id "
+    "WHERE i.status = 'QUEUED' AND i.queued_at <= NOW(6) ORDER BY i.id LIMIT 256";
+
+static int run_poll_work(struct db_conn *db, struct store_op *op) {
+  struct run_poll_op *p = (struct run_poll_op *)op;
+  struct db_rows r;
+  if (db_query(db, run_sql_queued, NULL, 0, &r) < 0) return -1;
+  for (int i = 0; i < r.nrows && p->n < RUN_POLL_MAX; i++) {
+    struct run_item *it = calloc(1, sizeof(*it));
+    if (it == NULL) break;
+    it->id = strtoull(db_cell(&r, i, 0), NULL, 10);
+    it->job_id = (uint32_t)strtoul(db_cell(&r, i, 1), NULL, 10);
+    it->action_id = strtoll(db_cell(&r, i, 2), NULL, 10);
+    snprintf(it->trigger, sizeof(it->trigger), "%s", db_cell(&r, i, 3));
+    it->attempt = (uint32_t)strtoul(db_cell(&r, i, 4), NULL, 10);
+    snprintf(it->group, sizeof(it->group), "%s", db_cell(&r, i, 5));
+    it->script = strdup(db_cell(&r, i, 6) ? db_cell(&r, i, 6) : "");
+    snprintf(it->type, sizeof(it->type), "%s", db_cell(&r, i, 7));
+    it->timeout_s = (uint32_t)strtoul(db_cell(&r, i, 8), NULL, 10);
+    snprintf(it->job_name, sizeof(it->job_name), "%s", db_cell(&r, i, 9));
+    snprintf(it->bizdate, sizeof(it->bizdate), "%s",
+             db_cell(&r, i, 10) ? db_cell(&r, i, 10) : "");
+    p->found[p->n++] = it;
+  }
+  db_rows_free(&r);
+  return 0;
+}
+
+static void run_poll_done(struct store_op *op) {
+  struct run_poll_op *p = (struct run_poll_op *)op;
+  rn.poll_pending = false;
+  for (int i = 0; i < p->n; i++) {
+    struct run_item *it = p->found[i];
+    if (!rn.active || op->status != STORE_OK || run_find(it->id) ||
+        it->script == NULL) {
+      free(it->script);
+      free(it);
+      continue;
+    }
+    it->next = rn.items;
+    rn.items = it;
+    rn.nitems++;
+  }
+  free(p);
+  run_dispatch();
+}
+
+static void run_poll_cb(struct ev_loop *loop, ev_timer *t, int revents) {
+  if (!rn.active || rn.poll_pending) return;
+  struct run_poll_op *p = calloc(1, sizeof(*p));
+  if (p == NULL) return;
+  p->op.work = run_poll_work;
+  p->op.done = run_poll_done;
+  rn.poll_pending = true;
+  store_submit(&p->op);
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static bool run_in_group(const struct reg_worker *w, const char *group) {
+  size_t gl = strlen(group);
+  for (const char *p = w->groups; *p;) {
+    const char *comma = strchr(p, ',');
+    size_t n = comma ? (size_t)(comma - p) : strlen(p);
+    if (n == gl && strncmp(p, group, n) == 0) return true;
+    if (comma == NULL) break;
+    p = comma + 1;
+  }
+  return false;
+}
+
+/* The least loaded worker of group that has room, or NULL. */
+static struct reg_worker *run_pick(const char *group) {
+  ev_tstamp now = ev_now(node.loop);
+  double fresh = 3.0 * node.cfg.master.heartbeat_ms / 1000.0;
+  struct reg_worker *best = NULL;
+  double best_score = 0;
+  for (struct reg_worker *w = registry_first(); w; w = w->next) {
+    if (w->last_heartbeat == 0 || now - w->last_heartbeat > fresh) continue;
+    if (!run_in_group(w, group)) continue;
+    uint32_t busy = w->running + w->dispatched;
+    uint32_t cap = w->max_running ? w->max_running : 1;
+    if (busy >= cap) continue;
+    double score = (double)busy / cap;
+    if (best == NULL || score < best_score) {
+      best = w;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+struct run_mark_op {
+  struct store_op op;
+  uint64_t id;
+  char worker[129];
+  int64_t changed;
+};
+
+static const char run_sql_dispatched[] =
+    "UPDATE instances SET status = 'DISPATCHED', worker = ?, epoch = ? "
+    "WHERE id = ? AND status = 'QUEUED'";
+static const char run_sql_running[] =
+    "UPDATE instances SET status = 'RUNNING', started_at = NOW(6) "
+    "WHERE id = ? AND status = 'DISPATCHED'";
+static const char run_sql_refused[] =
+    "UPDATE instances SET status = 'QUEUED', worker = '' "
+    "WHERE id = ? AND status = 'DISPATCHED' AND worker = ?";
+
+static int run_mark_dispatched_work(struct db_conn *db, struct store_op *op) {
+  struct run_mark_op *m = (struct run_mark_op *)op;
+  struct db_param p[] = {DB_STR(m->worker), DB_U64(op->epoch), DB_U64(m->id)};
+  return (m->changed = db_exec(db, run_sql_dispatched, p, 3)) < 0 ? -1 : 0;
+}
+
+static int run_mark_running_work(struct db_conn *db, struct store_op *op) {
+  struct run_mark_op *m = (struct run_mark_op *)op;
+  struct db_param p[] = {DB_U64(m->id)};
+  return db_exec(db, run_sql_running, p, 1) < 0 ? -1 : 0;
+}
+
+static int run_mark_refused_work(struct db_conn *db, struct store_op *op) {
+  struct run_mark_op *m = (struct run_mark_op *)op;
+  struct db_param p[] = {DB_U64(m->id), DB_STR(m->worker)};
+  return db_exec(db, run_sql_refused, p, 2) < 0 ? -1 : 0;
+}
+
+static void run_mark_done(struct store_op *op) {
+  if (op->status == STORE_FENCED) run_fenced(op);
+  free(op);
+}
+
+static void run_submit_mark(uint64_t id, const char *worker, store_work_fn fn,
+                            store_done_fn done) {
+  struct run_mark_op *m = calloc(1, sizeof(*m));
+  if (m == NULL) return;
+  m->id = id;
+  snprintf(m->worker, sizeof(m->worker), "%s", worker);
+  m->op.work = fn;
+  m->op.done = done ? done : run_mark_done;
+  m->op.epoch = rn.epoch;
+  store_submit(&m->op);
+}
+
+static void run_exec_reply(struct conn *c, void *arg,
+                           const Heracron__Envelope *reply) {
+  uint64_t id = (uint64_t)(uintptr_t)arg;
+  struct run_item *it = run_find(id);
+  if (reply != NULL &&
+      reply->payload_case == HERACRON__ENVELOPE__PAYLOAD_EXECUTE_ACK) {
+    if (rn.active) run_submit_mark(id, "", run_mark_running_work, NULL);
+    if (it) run_remove(it); /* the worker owns it now */
+    return;
+  }
+  if (it == NULL) return;
+  /* Refused, or no answer: back in the queue (the worker reports the
+   * instance if it did start it, and the status guard keeps order). */
+  log_warn("run: worker %s did not take instance %llu: %s", it->worker,
+           (unsigned long long)id,
+           reply && reply->payload_case == HERACRON__ENVELOPE__PAYLOAD_ERROR
+               ? reply->error->message
+               : "no answer");
+  if (rn.active) run_submit_mark(id, it->worker, run_mark_refused_work, NULL);
+  run_remove(it);
+}
+
+static void run_send(struct run_item *it) {
+  struct reg_worker *w = registry_find(it->worker);
+  if (w == NULL || w->conn == NULL) { /* gone meanwhile */
+    run_submit_mark(it->id, it->worker, run_mark_refused_work, NULL);
+    run_remove(it);
+    return;
+  }
+  Heracron__Envelope env = HERACRON__ENVELOPE__INIT;
+  Heracron__Execute x = HERACRON__EXECUTE__INIT;
+  x.instance_id = it->id;
+  x.job_id = it->job_id;
+  x.action_id = it->action_id;
+  x.trigger = run_trigger(it->trigger);
+  x.type = it->type;
+  x.script = it->script;
+  x.timeout_s = it->timeout_s;
+  x.bizdate = it->bizdate;
+  x.attempt = it->attempt;
+  x.job_name = it->job_name;
+  env.payload_case = HERACRON__ENVELOPE__PAYLOAD_EXECUTE;
+  env.execute = &x;
+  it->state = RS_SENT;
+  if (conn_request(w->conn, &env, node.cfg.master.request_timeout_ms,
+                   run_exec_reply, (void *)(uintptr_t)it->id) < 0)
+    run_exec_reply(NULL, (void *)(uintptr_t)it->id, NULL);
+}
+
+static void run_dispatched_done(struct store_op *op) {
+  struct run_mark_op *m = (struct run_mark_op *)op;
+  struct run_item *it = run_find(m->id);
+  if (op->status == STORE_FENCED) run_fenced(op);
+  if (it != NULL) {
+    if (op->status == STORE_OK && m->changed == 1 && rn.active)
+      run_send(it); /* persisted first, then sent */
+    else
+      run_remove(it); /* taken or canceled meanwhile */
+  }
+  free(op);
+}
+
+static void run_dispatch(void) {
+  if (!rn.active) return;
+  for (struct run_item *it = rn.items; it; it = it->next) {
+    if (it->state != RS_QUEUED) continue;
+    struct reg_worker *w = run_pick(it->group);
+    if (w == NULL) continue; /* waits; others may still go */
+    w->dispatched++;
+    it->state = RS_DISPATCHING;
+    snprintf(it->worker, sizeof(it->worker), "%s", w->name);
+    run_submit_mark(it->id, w->name, run_mark_dispatched_work,
+                    run_dispatched_done);
+  }
+}
+
+void run_kick(void) { run_dispatch(); }
+
+/* ---- status reports ---------------------------------------------------- */
+
+struct run_status_op {
+  struct store_op op;
+  uint64_t id;
+  char state[16], worker[129], reason[128];
+  int32_t exit_code, sig;
+  uint64_t report_ms;
+  int64_t applied;
+  struct conn *conn;   /* to answer; checked against the registry */
+  char conn_worker[129];
+  uint64_t request_id;
+};
+
+static const char run_sql_final[] =
+    "UPDATE instances SET status = ?, exit_code = ?, exit_signal = ?,"
+    " reason = ?, report_ms = ?, ended_at = NOW(6),"
+    " started_at = COALESCE(started_at, NOW(6)) "
+    "WHERE id = ? AND worker = ? AND report_ms < ?"
+    " AND status IN ('DISPATCHED', 'RUNNING')";
+static const char run_sql_action[] =
+    "UPDATE actions a JOIN instances i ON i.action_id = a.id SET a.status = ?,"
+    " a.instance_id = i.id WHERE i.id = ?";
+/* A retry: a new attempt of the same action or job, after the job's wait,
+ * while attempts remain.  Debug runs are not retried. */
+static const char run_sql_retry[] =
+    "INSERT INTO instances (action_id, job_id, trigger_kind, attempt, status,"
+    " host_group, script, operator, queued_at) "
+    "SELECT i.action_id, i.job_id, i.trigger_kind, i.attempt + 1, 'QUEUED',"
+    " i.host_group, i.script, i.operator,"
+    " NOW(6) + INTERVAL j.retry_wait_s SECOND "
+    "FROM instances i JOIN jobs j ON j.id = i.job_id "
+    "WHERE i.id = ? AND i.attempt <= j.retries";
+
+static int run_status_work(struct db_conn *db, struct store_op *op) {
+  struct run_status_op *s = (struct run_status_op *)op;
+  struct db_param p[] = {DB_STR(s->state),     DB_I64(s->exit_code),
+                         DB_I64(s->sig),       DB_STR(s->reason),
+                         DB_U64(s->report_ms), DB_U64(s->id),
+                         DB_STR(s->worker),    DB_U64(s->report_ms)};
+  s->applied = db_exec(db, run_sql_final, p, 8);
+  if (s->applied < 0) return -1;
+  if (s->applied == 0) return 0; /* stale, or not this worker's */
+  struct db_param a[] = {DB_STR(s->state), DB_U64(s->id)};
+  if (db_exec(db, run_sql_action, a, 2) < 0) return -1;
+  if (strcmp(s->state, "SUCCEEDED") != 0 && strcmp(s->state, "STOPPED") != 0) {
+    struct db_param r[] = {DB_U64(s->id)};
+    if (db_exec(db, run_sql_retry, r, 1) < 0) return -1;
+  }
+  return 0;
+}
+
+static void run_status_done(struct store_op *op) {
+  struct run_status_op *s = (struct run_status_op *)op;
+  if (op->status == STORE_FENCED) run_fenced(op);
+  /* Answer only after the state is persisted, and only if the connection
+   * is still the one of that worker. */
+  struct reg_worker *w = registry_find(s->conn_worker);
+  if (op->status == STORE_OK && w != NULL && w->conn == s->conn) {
+    Heracron__Envelope env = HERACRON__ENVELOPE__INIT;
+    Heracron__StatusAck ack = HERACRON__STATUS_ACK__INIT;
+    ack.instance_id = s->id;
+    ack.applied = s->applied == 1;
+    env.reply_to = s->request_id;
+    env.payload_case = HERACRON__ENVELOPE__PAYLOAD_STATUS_ACK;
+    env.status_ack = &ack;
+    conn_send(w->conn, &env);
+  }
+  if (op->status == STORE_OK && s->applied == 1)
+    log_info("run: instance %llu %s on %s", (unsigned long long)s->id,
+             s->state, s->worker);
+  else if (op->status == STORE_OK)
+    log_warn("run: dropped a report of instance %llu from %s (stale or not "
+             "its worker)",
+             (unsigned long long)s->id, s->worker);
+  free(s);
+  run_dispatch();
+}
+
+int run_on_status(struct conn *c, struct reg_worker *w,
+                  const Heracron__Envelope *env) {
+  const Heracron__StatusReport *r = env->status;
+  static const char *const names[] = {"", "RUNNING", "SUCCEEDED", "FAILED",
+                                      "TIMED_OUT", "STOPPED"};
+  if (!rn.active || r->state <= HERACRON__RUN_STATE__RUNNING ||
+      (unsigned)r->state >= sizeof(names) / sizeof(names[0]))
+    return 0;
+  struct run_status_op *s = calloc(1, sizeof(*s));
+  if (s == NULL) return 0;
+  s->id = r->instance_id;
+  snprintf(s->state, sizeof(s->state), "%s", names[r->state]);
+  /* The connection's authenticated name, not what the report claims. */
+  snprintf(s->worker, sizeof(s->worker), "%s", w->name);
+  snprintf(s->reason, sizeof(s->reason), "%s", r->reason ? r->reason : "");
+  s->exit_code = r->exit_code;
+  s->sig = r->signal;
+  s->report_ms = r->report_ms;
+  s->conn = c;
+  snprintf(s->conn_worker, sizeof(s->conn_worker), "%s", w->name);
+  s->request_id = env->id;
+  s->op.work = run_status_work;
+  s->op.done = run_status_done;
+  s->op.epoch = rn.epoch;
+  store_submit(&s->op);
+  return 0;
+}
+
+/* ---- logs -------------------------------------------------------------- */
+
+struct run_chunk {
+  uint64_t id;
+  uint32_t seq;
+  size_t len;
+  uint8_t *data; /* owned */
+};
+
+struct run_logs {
+  struct store_op op;
+  size_t n, cap, bytes;
+  struct run_chunk *c;
+};
+
+static const char run_sql_log[] =
+    "INSERT IGNORE INTO instance_logs (instance_id, seq, data) VALUES (?, ?, ?)";
+
+static int run_logs_work(struct db_conn *db, struct store_op *op) {
+  struct run_logs *l = (struct run_logs *)op;
+  for (size_t i = 0; i < l->n; i++) {
+    struct db_param p[] = {DB_U64(l->c[i].id), DB_U64(l->c[i].seq),
+                           DB_STRN((const char *)l->c[i].data, l->c[i].len)};
+    if (db_exec(db, run_sql_log, p, 3) < 0) return -1;
+  }
+  return 0;
+}
+
+static void run_logs_free(struct run_logs *l) {
+  for (size_t i = 0; i < l->n; i++) free(l->c[i].data);
+  free(l->c);
+  free(l);
+}
+
+static void run_logs_done(struct store_op *op) {
+  if (op->status == STORE_FENCED) run_fenced(op);
+  run_logs_free((struct run_logs *)op);
+}
+
+static void run_logs_flush(void) {
+  struct run_logs *l = rn.logs;
+  if (l == NULL) return;
+  rn.logs = NULL;
+  l->op.work = run_logs_work;
+  l->op.done = run_logs_done;
+  l->op.epoch = rn.epoch;
+  store_submit(&l->op);
+}
+
+static void run_log_flush_cb(struct ev_loop *loop, ev_timer *t, int revents) {
+  run_logs_flush();
+}
+
+void run_on_log(struct reg_worker *w, const Heracron__LogChunk *lc) {
+  if (!rn.active || lc->data.len == 0) return;
+  if (rn.logs == NULL && (rn.logs = calloc(1, sizeof(*rn.logs))) == NULL)
+    return;
+  struct run_logs *l = rn.logs;
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? l->cap * 2 : 64;
+    struct run_chunk *c = realloc(l->c, nc * sizeof(*c));
+    if (c == NULL) return;
+    l->c = c;
+    l->cap = nc;
+  }
+  uint8_t *d = malloc(lc->data.len);
+  if (d == NULL) return;
+  memcpy(d, lc->data.data, lc->data.len);
+  l->c[l->n++] = (struct run_chunk){lc->instance_id, lc->seq, lc->data.len, d};
+  l->bytes += lc->data.len;
+  if (l->bytes >= RUN_LOG_BATCH) run_logs_flush();
+  else if (!ev_is_active(&rn.log_flush)) {
+    ev_timer_set(&rn.log_flush, RUN_LOG_FLUSH_S, 0.);
+    ev_timer_start(node.loop, &rn.log_flush);
+  }
+}
+
+/* ---- role -------------------------------------------------------------- */
+
+void run_start(uint64_t epoch) {
+  rn.active = true;
+  rn.epoch = epoch;
+  rn.poll_pending = false;
+  ev_timer_init(&rn.poll, run_poll_cb, 0., RUN_POLL_S);
+  ev_timer_start(node.loop, &rn.poll);
+  ev_init(&rn.log_flush, run_log_flush_cb);
+}
+
+void run_stop(void) {
+  if (!rn.active) return;
+  run_logs_flush(); /* fenced: lands only if our term still holds */
+  rn.active = false;
+  ev_timer_stop(node.loop, &rn.poll);
+  ev_timer_stop(node.loop, &rn.log_flush);
+  while (rn.items) run_remove(rn.items);
+}
