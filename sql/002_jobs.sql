@@ -92,3 +92,11 @@ CREATE TABLE IF NOT EXISTS instance_logs (
   created_at  DATETIME(6) NOT NULL DEFAULT NOW(6),
   PRIMARY KEY (instance_id, seq)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- The upstream actions a dependent action waits for (hera's matching).
+CREATE TABLE IF NOT EXISTS action_deps (
+  action_id   BIGINT NOT NULL,
+  upstream_id BIGINT NOT NULL,
+  PRIMARY KEY (action_id, upstream_id),
+  KEY action_deps_up (upstream_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

@@ -11,6 +11,7 @@
 #include "daemon/node.h"
 #include "master/registry.h"
 #include "master/run.h"
+#include "master/sched.h"
 #include "net/auth.h"
 #include "net/conn.h"
 #include "net/listener.h"
@@ -544,6 +545,7 @@ static int master_start(uint64_t epoch, uint64_t valid_until) {
   ev_timer_init(&ms.flush, master_flush_cb, fl, fl);
   ev_timer_start(node.loop, &ms.flush);
   run_start(epoch);
+  sched_start(epoch);
   log_info("master: serving workers on %s as master of epoch %llu",
            node.cfg.master.listen, (unsigned long long)epoch);
   return 0;
@@ -551,6 +553,7 @@ static int master_start(uint64_t epoch, uint64_t valid_until) {
 
 static void master_stop(const char *reason) {
   if (!ms.active) return;
+  sched_stop();
   run_stop();
   ms.active = false; /* first: closing peers must not write any more */
   listener_close(node.loop, &ms.lis);

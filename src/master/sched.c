@@ -1,0 +1,410 @@
+#include "config.h"
+
+#include "master/sched.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/node.h"
+#include "sched/cron.h"
+#include "sched/tz.h"
+#include "sched/version.h"
+#include "store/elect.h"
+#include "store/store.h"
+#include "util/log.h"
+
+#define SCHED_FIRE_S 0.2  /* due actions are looked for this often */
+#define SCHED_GEN_S 2.0   /* job changes are looked for this often */
+#define SCHED_DAYS 2      /* horizon: today and tomorrow */
+#define SCHED_MAX_PER_JOB 200000
+
+static struct {
+  bool active;
+  uint64_t epoch;
+  ev_timer fire, gen;
+  bool fire_pending, gen_pending;
+  /* Store-thread state between generations (ops run one at a time). */
+  char watermark[128];
+  uint32_t *gen_rev; /* job id -> revision last written (sparse: calloc'd) */
+} sc;
+
+static void sched_fenced(const struct store_op *op) {
+  if (sc.active && op->epoch == sc.epoch) {
+    log_warn("sched: a write was refused by the fence; stepping down");
+    elect_step_down("a fenced write was refused");
+  }
+}
+
+/* ---- generation (store thread) ----------------------------------------- */
+
+struct sched_job {
+  uint32_t id, revision;
+  bool has_cron;
+  char cron[256], tz[65];
+  uint32_t *ups; /* upstream job ids */
+  size_t nups;
+  struct version *v; /* generated, sorted by id */
+  size_t nv;
+  bool done;
+};
+
+static const char sched_sql_mark[] =
+    "SELECT CONCAT(COALESCE(MAX(updated_at), ''), '/', COUNT(*), '/',"
+    " (SELECT COUNT(*) FROM job_upstreams), '/', DATE(NOW())) FROM jobs";
+static const char sched_sql_jobs[] =
+    "SELECT id, revision, COALESCE(cron, ''), tz FROM jobs ORDER BY id";
+static const char sched_sql_edges[] =
+    "SELECT job_id, upstream_id FROM job_upstreams ORDER BY job_id, "
+    "upstream_id";
+static const char sched_sql_withdraw[] =
+    "UPDATE actions SET status = 'WITHDRAWN' WHERE job_id = ? AND "
+    "status = 'WAITING' AND revision <> ?";
+static const char sched_sql_upsert[] =
+    "INSERT INTO actions (id, job_id, fire_at, revision) "
+    "VALUES (?, ?, FROM_UNIXTIME(?), ?) ON DUPLICATE KEY UPDATE"
+    " fire_at = IF(status IN ('WAITING', 'WITHDRAWN'), VALUES(fire_at), fire_at),"
+    " status = IF(status = 'WITHDRAWN', 'WAITING', status),"
+    " revision = VALUES(revision)";
+static const char sched_sql_dep[] =
+    "INSERT IGNORE INTO action_deps (action_id, upstream_id) VALUES (?, ?)";
+static const char sched_sql_dep_clear[] =
+    "DELETE d FROM action_deps d JOIN actions a ON a.id = d.action_id "
+    "WHERE a.job_id = ? AND a.status IN ('WAITING', 'WITHDRAWN')";
+
+static struct sched_job *sched_find(struct sched_job *jobs, size_t n,
+                                    uint32_t id) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (jobs[mid].id == id) return &jobs[mid];
+    if (jobs[mid].id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return NULL;
+}
+
+/* [start of today, start of today + days) in zone z, as UTC. */
+static void sched_horizon(const struct tz *z, int64_t now, int64_t *from,
+                          int64_t *to) {
+  struct civil lc;
+  civil_from_epoch(now + tz_offset(z, now), &lc);
+  int64_t day = civil_days(lc.year, lc.month, lc.day) * 86400;
+  int64_t u[2];
+  *from = tz_to_utc(z, day, u) > 0 ? u[0] : day - tz_offset(z, day);
+  int64_t end = day + SCHED_DAYS * 86400;
+  *to = tz_to_utc(z, end, u) > 0 ? u[0] : end - tz_offset(z, end);
+}
+
+static int sched_cron_versions(struct sched_job *j, int64_t now, char *err,
+                               size_t errlen) {
+  struct cron c;
+  char msg[256];
+  if (cron_parse(j->cron, &c, msg, sizeof(msg)) < 0) {
+    snprintf(err, errlen, "job %u: bad cron: %s", j->id, msg);
+    return 0; /* skip it, do not fail the rest */
+  }
+  struct tz *z = tz_load(j->tz, msg, sizeof(msg));
+  if (z == NULL) return 0;
+  int64_t from, to;
+  sched_horizon(z, now, &from, &to);
+  size_t cap = 1024;
+  j->v = malloc(cap * sizeof(*j->v));
+  while (j->v != NULL) {
+    j->nv = 0;
+    if (version_for_cron(&c, z, j->id, from, to, j->v, cap, &j->nv) == 0) break;
+    if (cap >= SCHED_MAX_PER_JOB) break; /* keep what fits */
+    cap *= 4;
+    struct version *nv = realloc(j->v, cap * sizeof(*j->v));
+    if (nv == NULL) break;
+    j->v = nv;
+  }
+  tz_free(z);
+  return 0;
+}
+
+/* Versions of a dependent job, day by day, with their matched upstream
+ * actions in *deps (nv * nups). */
+static int64_t *sched_dep_versions(struct sched_job *j, struct sched_job *jobs,
+                                   size_t njobs) {
+  struct sched_job **up = calloc(j->nups, sizeof(*up));
+  const struct version **lists = calloc(j->nups, sizeof(*lists));
+  size_t *counts = calloc(j->nups, sizeof(*counts));
+  size_t cap = 16;
+  for (size_t k = 0; up && k < j->nups; k++) {
+    up[k] = sched_find(jobs, njobs, j->ups[k]);
+    if (up[k] == NULL || up[k]->nv == 0) goto none;
+    if (up[k]->nv > cap) cap = up[k]->nv;
+  }
+  if (!up || !lists || !counts) goto none;
+  j->v = malloc(cap * sizeof(*j->v));
+  int64_t *deps = malloc(cap * j->nups * sizeof(int64_t));
+  if (j->v == NULL || deps == NULL) {
+    free(deps);
+    goto none;
+  }
+  /* days come from the first upstream; each day is a run of ids */
+  size_t pos0 = 0;
+  while (pos0 < up[0]->nv) {
+    int64_t day = version_day(up[0]->v[pos0].id);
+    for (size_t k = 0; k < j->nups; k++) {
+      size_t a = 0;
+      while (a < up[k]->nv && version_day(up[k]->v[a].id) < day) a++;
+      size_t b = a;
+      while (b < up[k]->nv && version_day(up[k]->v[b].id) == day) b++;
+      lists[k] = up[k]->v + a;
+      counts[k] = b - a;
+    }
+    j->nv += version_dependent(j->id, lists, counts, j->nups, j->v + j->nv,
+                               deps + j->nv * j->nups, cap - j->nv);
+    while (pos0 < up[0]->nv && version_day(up[0]->v[pos0].id) == day) pos0++;
+  }
+  free(up);
+  free(lists);
+  free(counts);
+  return deps;
+none:
+  free(up);
+  free(lists);
+  free(counts);
+  return NULL;
+}
+
+struct sched_gen_op {
+  struct store_op op;
+  size_t written; /* actions written */
+  int jobs;       /* jobs regenerated */
+};
+
+static int sched_gen_work(struct db_conn *db, struct store_op *op) {
+  struct sched_gen_op *g = (struct sched_gen_op *)op;
+  struct db_rows r, e;
+  if (db_query(db, sched_sql_mark, NULL, 0, &r) < 0) return -1;
+  char mark[128];
+  snprintf(mark, sizeof(mark), "%s", r.nrows ? db_cell(&r, 0, 0) : "");
+  db_rows_free(&r);
+  if (strcmp(mark, sc.watermark) == 0) return 0; /* nothing changed */
+  if (db_query(db, sched_sql_jobs, NULL, 0, &r) < 0) return -1;
+  if (db_query(db, sched_sql_edges, NULL, 0, &e) < 0) {
+    db_rows_free(&r);
+    return -1;
+  }
+  size_t n = (size_t)r.nrows;
+  struct sched_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
+  uint32_t *edges = calloc((size_t)e.nrows + 1, sizeof(uint32_t));
+  int rc = -1;
+  if (jobs == NULL || edges == NULL) goto out;
+  for (size_t i = 0; i < n; i++) {
+    jobs[i].id = (uint32_t)strtoul(db_cell(&r, (int)i, 0), NULL, 10);
+    jobs[i].revision = (uint32_t)strtoul(db_cell(&r, (int)i, 1), NULL, 10);
+    snprintf(jobs[i].cron, sizeof(jobs[i].cron), "%s", db_cell(&r, (int)i, 2));
+    snprintf(jobs[i].tz, sizeof(jobs[i].tz), "%s", db_cell(&r, (int)i, 3));
+    jobs[i].has_cron = jobs[i].cron[0] != '\0';
+  }
+  for (int i = 0; i < e.nrows; i++) { /* edges sorted by job id */
+    struct sched_job *j = sched_find(jobs, n, (uint32_t)strtoul(db_cell(&e, i, 0), NULL, 10));
+    edges[i] = (uint32_t)strtoul(db_cell(&e, i, 1), NULL, 10);
+    if (j == NULL) continue;
+    if (j->ups == NULL) j->ups = &edges[i];
+    j->nups++;
+  }
+  int64_t now = (int64_t)time(NULL);
+  char err[300] = "";
+  for (size_t i = 0; i < n; i++)
+    if (jobs[i].has_cron) {
+      sched_cron_versions(&jobs[i], now, err, sizeof(err));
+      jobs[i].done = true;
+    }
+  int64_t **deps = calloc(n ? n : 1, sizeof(*deps));
+  if (deps == NULL) goto out;
+  /* dependents after their upstreams (the graph has no cycles) */
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (size_t i = 0; i < n; i++) {
+      if (jobs[i].done || jobs[i].nups == 0) continue;
+      bool ready = true;
+      for (size_t k = 0; k < jobs[i].nups && ready; k++) {
+        struct sched_job *u = sched_find(jobs, n, jobs[i].ups[k]);
+        ready = u == NULL || u->done;
+      }
+      if (!ready) continue;
+      deps[i] = sched_dep_versions(&jobs[i], jobs, n);
+      jobs[i].done = progress = true;
+    }
+  }
+  if (err[0]) log_warn("sched: %s", err);
+  /* Write what changed since our last generation. */
+  if (sc.gen_rev == NULL) sc.gen_rev = calloc(VERSION_JOB_MAX + 1, sizeof(uint32_t));
+  bool new_day = strcmp(strrchr(mark, '/') ? strrchr(mark, '/') : "",
+                        strrchr(sc.watermark, '/') ? strrchr(sc.watermark, '/') : "") != 0;
+  rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    struct sched_job *j = &jobs[i];
+    bool upstream_changed = false;
+    for (size_t k = 0; k < j->nups; k++) {
+      struct sched_job *u = sched_find(jobs, n, j->ups[k]);
+      if (u && sc.gen_rev && sc.gen_rev[u->id] != u->revision) upstream_changed = true;
+    }
+    if (sc.gen_rev && sc.gen_rev[j->id] == j->revision && !new_day &&
+        !upstream_changed)
+      continue;
+    struct db_param w[] = {DB_U64(j->id), DB_U64(j->revision)};
+    if (db_exec(db, sched_sql_withdraw, w, 2) < 0) { rc = -1; break; }
+    struct db_param dc[] = {DB_U64(j->id)};
+    if (j->nups && db_exec(db, sched_sql_dep_clear, dc, 1) < 0) { rc = -1; break; }
+    for (size_t v = 0; v < j->nv; v++) {
+      /* A time already past when the version is first written is not a
+       * misfire: the job did not exist, or had another schedule, then.
+       * (Existing rows are left alone: those follow the misfire policy.) */
+      if (j->v[v].fire_at < now) continue;
+      struct db_param p[] = {DB_I64(j->v[v].id), DB_U64(j->id),
+                             DB_I64(j->v[v].fire_at), DB_U64(j->revision)};
+      if (db_exec(db, sched_sql_upsert, p, 4) < 0) { rc = -1; break; }
+      for (size_t k = 0; deps[i] && k < j->nups; k++) {
+        struct db_param d[] = {DB_I64(j->v[v].id),
+                               DB_I64(deps[i][v * j->nups + k])};
+        if (db_exec(db, sched_sql_dep, d, 2) < 0) { rc = -1; break; }
+      }
+      g->written++;
+    }
+    g->jobs++;
+  }
+  if (rc == 0) {
+    /* Applied when the transaction commits; if it does not, the next
+     * generation rewrites everything (writes are idempotent). */
+    snprintf(sc.watermark, sizeof(sc.watermark), "%s", mark);
+    for (size_t i = 0; i < n && sc.gen_rev; i++)
+      sc.gen_rev[jobs[i].id] = jobs[i].revision;
+  }
+  for (size_t i = 0; i < n; i++) {
+    free(jobs[i].v);
+    free(deps[i]);
+  }
+  free(deps);
+out:
+  free(jobs);
+  free(edges);
+  db_rows_free(&r);
+  db_rows_free(&e);
+  return rc;
+}
+
+static void sched_gen_done(struct store_op *op) {
+  struct sched_gen_op *g = (struct sched_gen_op *)op;
+  sc.gen_pending = false;
+  if (op->status == STORE_FENCED) sched_fenced(op);
+  else if (op->status != STORE_OK) {
+    sc.watermark[0] = '\0'; /* write everything again next time */
+    if (sc.gen_rev) memset(sc.gen_rev, 0, (VERSION_JOB_MAX + 1) * sizeof(uint32_t));
+  } else if (g->jobs > 0)
+    log_info("sched: versions of %d job(s) written (%zu actions)", g->jobs,
+             g->written);
+  free(g);
+}
+
+static void sched_gen_cb(struct ev_loop *loop, ev_timer *t, int revents) {
+  if (!sc.active || sc.gen_pending) return;
+  struct sched_gen_op *g = calloc(1, sizeof(*g));
+  if (g == NULL) return;
+  g->op.work = sched_gen_work;
+  g->op.done = sched_gen_done;
+  g->op.epoch = sc.epoch;
+  sc.gen_pending = true;
+  store_submit(&g->op);
+}
+
+/* ---- firing ------------------------------------------------------------ */
+
+static const char sched_sql_skip[] =
+    "UPDATE actions a JOIN jobs j ON j.id = a.job_id SET a.status = 'SKIPPED' "
+    "WHERE a.status = 'WAITING' AND j.misfire = 'skip' AND j.cron IS NOT NULL"
+    " AND a.fire_at < NOW(6) - INTERVAL 60 SECOND";
+static const char sched_sql_due[] =
+    "UPDATE actions a JOIN jobs j ON j.id = a.job_id SET a.status = 'FIRING' "
+    "WHERE a.status = 'WAITING' AND a.fire_at <= NOW(6) AND j.enabled = 1"
+    " AND j.cron IS NOT NULL AND a.revision = j.revision";
+static const char sched_sql_ready[] =
+    "SELECT a.id FROM actions a JOIN jobs j ON j.id = a.job_id "
+    "WHERE a.status = 'WAITING' AND j.enabled = 1 AND j.cron IS NULL"
+    " AND a.revision = j.revision"
+    " AND EXISTS (SELECT 1 FROM action_deps d WHERE d.action_id = a.id)"
+    " AND NOT EXISTS (SELECT 1 FROM action_deps d JOIN actions u"
+    "  ON u.id = d.upstream_id WHERE d.action_id = a.id"
+    "  AND u.status <> 'SUCCEEDED') LIMIT 1000";
+static const char sched_sql_fire_one[] =
+    "UPDATE actions SET status = 'FIRING' WHERE id = ? AND status = 'WAITING'";
+static const char sched_sql_instances[] =
+    "INSERT INTO instances (action_id, job_id, trigger_kind, status,"
+    " host_group) SELECT a.id, a.job_id, 'SCHEDULE', 'QUEUED', j.host_group "
+    "FROM actions a JOIN jobs j ON j.id = a.job_id WHERE a.status = 'FIRING'";
+static const char sched_sql_queued[] =
+    "UPDATE actions SET status = 'QUEUED' WHERE status = 'FIRING'";
+
+struct sched_fire_op {
+  struct store_op op;
+  int64_t fired;
+};
+
+static int sched_fire_work(struct db_conn *db, struct store_op *op) {
+  struct sched_fire_op *f = (struct sched_fire_op *)op;
+  struct db_rows r;
+  if (db_exec(db, sched_sql_skip, NULL, 0) < 0 ||
+      db_exec(db, sched_sql_due, NULL, 0) < 0 ||
+      db_query(db, sched_sql_ready, NULL, 0, &r) < 0)
+    return -1;
+  for (int i = 0; i < r.nrows; i++) {
+    struct db_param p[] = {DB_I64(strtoll(db_cell(&r, i, 0), NULL, 10))};
+    if (db_exec(db, sched_sql_fire_one, p, 1) < 0) {
+      db_rows_free(&r);
+      return -1;
+    }
+  }
+  db_rows_free(&r);
+  f->fired = db_exec(db, sched_sql_instances, NULL, 0);
+  if (f->fired < 0 || db_exec(db, sched_sql_queued, NULL, 0) < 0) return -1;
+  return 0;
+}
+
+static void sched_fire_done(struct store_op *op) {
+  struct sched_fire_op *f = (struct sched_fire_op *)op;
+  sc.fire_pending = false;
+  if (op->status == STORE_FENCED) sched_fenced(op);
+  else if (op->status == STORE_OK && f->fired > 0)
+    log_info("sched: %lld action(s) queued", (long long)f->fired);
+  free(f);
+}
+
+static void sched_fire_cb(struct ev_loop *loop, ev_timer *t, int revents) {
+  if (!sc.active || sc.fire_pending) return;
+  struct sched_fire_op *f = calloc(1, sizeof(*f));
+  if (f == NULL) return;
+  f->op.work = sched_fire_work;
+  f->op.done = sched_fire_done;
+  f->op.epoch = sc.epoch;
+  sc.fire_pending = true;
+  store_submit(&f->op);
+}
+
+void sched_start(uint64_t epoch) {
+  sc.active = true;
+  sc.epoch = epoch;
+  sc.fire_pending = sc.gen_pending = false;
+  /* A new term writes everything again (another master may have written
+   * meanwhile); the ops run in order on the store thread, so this is
+   * seen before the first generation of the term. */
+  sc.watermark[0] = '\0';
+  if (sc.gen_rev) memset(sc.gen_rev, 0, (VERSION_JOB_MAX + 1) * sizeof(uint32_t));
+  ev_timer_init(&sc.gen, sched_gen_cb, 0., SCHED_GEN_S);
+  ev_timer_start(node.loop, &sc.gen);
+  ev_timer_init(&sc.fire, sched_fire_cb, 0.1, SCHED_FIRE_S);
+  ev_timer_start(node.loop, &sc.fire);
+}
+
+void sched_stop(void) {
+  if (!sc.active) return;
+  sc.active = false;
+  ev_timer_stop(node.loop, &sc.gen);
+  ev_timer_stop(node.loop, &sc.fire);
+}
