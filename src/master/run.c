@@ -10,6 +10,7 @@
 #include "daemon/node.h"
 #include "master/registry.h"
 #include "net/conn.h"
+#include "sched/select.h"
 #include "store/elect.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -30,6 +31,7 @@ struct run_item {
   char trigger[16], group[65], type[33], job_name[129], bizdate[9];
   char *script; /* owned */
   enum run_state state;
+  bool waiting_logged;
   char worker[129];
 };
 
@@ -41,6 +43,7 @@ static struct {
   struct run_item *items;
   size_t nitems;
   struct run_logs *logs; /* chunks waiting to be written */
+  size_t cursor;         /* round robin among equal workers */
 } rn;
 
 static const struct {
@@ -161,37 +164,47 @@ static void run_poll_cb(struct ev_loop *loop, ev_timer *t, int revents) {
 
 /* ---- dispatch ---------------------------------------------------------- */
 
-static bool run_in_group(const struct reg_worker *w, const char *group) {
-  size_t gl = strlen(group);
-  for (const char *p = w->groups; *p;) {
-    const char *comma = strchr(p, ',');
-    size_t n = comma ? (size_t)(comma - p) : strlen(p);
-    if (n == gl && strncmp(p, group, n) == 0) return true;
-    if (comma == NULL) break;
-    p = comma + 1;
-  }
-  return false;
-}
-
-/* The least loaded worker of group that has room, or NULL. */
-static struct reg_worker *run_pick(const char *group) {
-  ev_tstamp now = ev_now(node.loop);
-  double fresh = 3.0 * node.cfg.master.heartbeat_ms / 1000.0;
-  struct reg_worker *best = NULL;
-  double best_score = 0;
-  for (struct reg_worker *w = registry_first(); w; w = w->next) {
-    if (w->last_heartbeat == 0 || now - w->last_heartbeat > fresh) continue;
-    if (!run_in_group(w, group)) continue;
-    uint32_t busy = w->running + w->dispatched;
-    uint32_t cap = w->max_running ? w->max_running : 1;
-    if (busy >= cap) continue;
-    double score = (double)busy / cap;
-    if (best == NULL || score < best_score) {
-      best = w;
-      best_score = score;
+/* The worker to run an instance of group, or NULL (with why logged once
+ * per queue pass by the caller). */
+static struct reg_worker *run_pick(const char *group, enum select_why *why) {
+  static struct select_worker *views;
+  static struct reg_worker **regs;
+  static size_t cap;
+  size_t n = registry_count();
+  if (n > cap) {
+    struct select_worker *nv = realloc(views, n * sizeof(*views));
+    struct reg_worker **nr = nv ? realloc(regs, n * sizeof(*regs)) : NULL;
+    if (nv) views = nv;
+    if (nr == NULL) {
+      *why = SELECT_NO_GROUP;
+      return NULL;
     }
+    regs = nr;
+    cap = n;
   }
-  return best;
+  ev_tstamp now = ev_now(node.loop);
+  size_t i = 0;
+  for (struct reg_worker *w = registry_first(); w && i < n; w = w->next, i++) {
+    double cpu = 0;
+    for (int k = 0; k < w->nload; k++) cpu += w->load[k];
+    views[i] = (struct select_worker){
+        .groups = w->groups,
+        .age_ms = w->last_heartbeat == 0
+                      ? UINT64_MAX
+                      : (uint64_t)((now - w->last_heartbeat) * 1000.0),
+        .running = w->running,
+        .sent = w->dispatched,
+        .max_running = w->max_running,
+        .cpu = w->nload ? cpu / w->nload : 0,
+        .mem = w->mem_total ? (double)w->mem_used / (double)w->mem_total : 0};
+    regs[i] = w;
+  }
+  struct select_limits lim = {
+      .fresh_ms = 3u * node.cfg.master.heartbeat_ms,
+      .max_cpu = node.cfg.master.max_cpu_pct / 100.0,
+      .max_mem = node.cfg.master.max_mem_pct / 100.0};
+  int k = select_worker(views, i, group, &lim, &rn.cursor, why);
+  return k < 0 ? NULL : regs[k];
 }
 
 struct run_mark_op {
@@ -312,8 +325,16 @@ static void run_dispatch(void) {
   if (!rn.active) return;
   for (struct run_item *it = rn.items; it; it = it->next) {
     if (it->state != RS_QUEUED) continue;
-    struct reg_worker *w = run_pick(it->group);
-    if (w == NULL) continue; /* waits; others may still go */
+    enum select_why why;
+    struct reg_worker *w = run_pick(it->group, &why);
+    if (w == NULL) { /* it waits; instances of other groups may still go */
+      if (!it->waiting_logged) {
+        log_info("run: instance %llu waits: %s (group %s)",
+                 (unsigned long long)it->id, select_why_text(why), it->group);
+        it->waiting_logged = true;
+      }
+      continue;
+    }
     w->dispatched++;
     it->state = RS_DISPATCHING;
     snprintf(it->worker, sizeof(it->worker), "%s", w->name);

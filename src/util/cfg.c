@@ -43,6 +43,8 @@ static const struct cfg_key cfg_keys[] = {
     K("master", "request_timeout_ms", CFG_U32, master.request_timeout_ms, false, "10000", 10, 3600000),
     K("master", "flush_ms", CFG_U32, master.flush_ms, false, "2000", 100, 3600000),
     K("master", "lock_takeover", CFG_BOOL, master.lock_takeover, false, "true", 0, 0),
+    K("master", "max_cpu_pct", CFG_U32, master.max_cpu_pct, false, "100", 1, 100),
+    K("master", "max_mem_pct", CFG_U32, master.max_mem_pct, false, "95", 1, 100),
     K("http", "listen", CFG_STR, http.listen, false, "127.0.0.1:8080", 0, 0),
     K("db", "host", CFG_STR, db.host, false, "127.0.0.1", 0, 0),
     K("db", "port", CFG_U32, db.port, false, "3306", 0, 65535),

@@ -36,6 +36,8 @@ struct cfg {
     uint32_t request_timeout_ms; /* default per-request timeout */
     uint32_t flush_ms;         /* registry flush period to MariaDB */
     bool lock_takeover;        /* use the named lock for fast failover */
+    uint32_t max_cpu_pct;      /* workers busier than this get no new work */
+    uint32_t max_mem_pct;      /* workers using more memory get no new work */
   } master;
   struct {
     char *listen; /* host:port of the HTTP API and console */
