@@ -63,6 +63,7 @@ static Heracron__Trigger run_trigger(const char *s) {
 }
 
 static void run_dispatch(void);
+static void run_logs_flush(void);
 
 static struct run_item *run_find(uint64_t id) {
   for (struct run_item *it = rn.items; it; it = it->next)
@@ -448,6 +449,9 @@ int run_on_status(struct conn *c, struct reg_worker *w,
   s->op.work = run_status_work;
   s->op.done = run_status_done;
   s->op.epoch = rn.epoch;
+  /* The worker sent the output before the report: write it first (the
+   * store runs operations in order), so a final state means a whole log. */
+  run_logs_flush();
   store_submit(&s->op);
   return 0;
 }

@@ -345,6 +345,7 @@ int db_query(struct db_conn *c, const char *sql, const struct db_param *p,
   free(b);
   free(lens);
   free(nulls);
+  if (r.nrows == 0) db_rows_free(&r); /* an empty result owns nothing */
   *out = r;
   return r.nrows;
 

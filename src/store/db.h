@@ -85,8 +85,10 @@ void db_close_statements(struct db_conn *c);
 int64_t db_exec(struct db_conn *c, const char *sql, const struct db_param *p,
                 int np);
 
-/* Runs a query and copies its whole result into *out.  Returns the row
- * count, or -1 with c->err set (then *out is untouched). */
+/* Runs a query and copies its whole result into *out (the caller owns it
+ * and frees it with db_rows_free).  Returns the row count, or -1 with
+ * c->err set (then *out is untouched).  An empty result (0 rows) owns no
+ * memory, so callers may skip db_rows_free on that path. */
 int db_query(struct db_conn *c, const char *sql, const struct db_param *p,
              int np, struct db_rows *out);
 

@@ -5,8 +5,10 @@
              surviving worker connected to it; median of several runs
   workers    one master with 1,000 simulated workers heartbeating every
              second: master CPU (% of one core) and memory
+  versions   version generation for 100,000 jobs (half dependent), today
+             and tomorrow, as the master computes it (no database)
 
-    /usr/bin/python3 tests/bench/bench.py [failover|workers ...]
+    /usr/bin/python3 tests/bench/bench.py [failover|workers|versions ...]
 Uses the build in $HERACRON_BUILD_DIR (default: build/).
 """
 import os
@@ -133,15 +135,22 @@ def bench_workers(mdb, root):
         c.stop()
 
 
+def bench_versions(mdb, root):
+    exe = os.path.join(os.environ.get("HERACRON_BUILD_DIR", "build"),
+                       "tests/bench/bench_versions")
+    subprocess.run([exe], check=True)
+
+
 def main():
-    which = sys.argv[1:] or ["failover", "workers"]
+    which = sys.argv[1:] or ["failover", "workers", "versions"]
     root = tempfile.mkdtemp(prefix="hc-test-bench-", dir="/tmp")
     mdb = harness.Mdb(root)
     mdb.start()
     try:
         for w in which:
             print("== %s" % w, flush=True)
-            {"failover": bench_failover, "workers": bench_workers}[w](mdb, root)
+            {"failover": bench_failover, "workers": bench_workers,
+             "versions": bench_versions}[w](mdb, root)
     finally:
         mdb.stop()
         subprocess.run(["rm", "-rf", root])
