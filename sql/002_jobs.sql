@@ -76,12 +76,16 @@ CREATE TABLE IF NOT EXISTS instances (
   operator     VARCHAR(128)  NOT NULL DEFAULT '',
   epoch        BIGINT UNSIGNED NOT NULL DEFAULT 0,
   report_ms    BIGINT        NOT NULL DEFAULT 0,
+  stop_requested TINYINT(1)  NOT NULL DEFAULT 0,
+  bizdate      CHAR(8)       NULL,
+  rerun_id     BIGINT        NULL,
   queued_at    DATETIME(6)   NOT NULL DEFAULT NOW(6),
   started_at   DATETIME(6)   NULL,
   ended_at     DATETIME(6)   NULL,
   KEY instances_job (job_id, id),
   KEY instances_status (status),
-  KEY instances_action (action_id)
+  KEY instances_action (action_id),
+  KEY instances_rerun (rerun_id, status)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 -- Output of an instance, in the order it was written.
@@ -99,4 +103,18 @@ CREATE TABLE IF NOT EXISTS action_deps (
   upstream_id BIGINT NOT NULL,
   PRIMARY KEY (action_id, upstream_id),
   KEY action_deps_up (upstream_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- A backfill: a job run once for each day of a range, a bounded number at
+-- a time.  Its instances wait (status WAITING, rerun_id set) until the
+-- master lets them into the manual queue.
+CREATE TABLE IF NOT EXISTS reruns (
+  id          BIGINT        NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  job_id      INT UNSIGNED  NOT NULL,
+  from_date   DATE          NOT NULL,
+  to_date     DATE          NOT NULL,
+  parallel    INT UNSIGNED  NOT NULL DEFAULT 1,
+  operator    VARCHAR(128)  NOT NULL DEFAULT '',
+  created_at  DATETIME(6)   NOT NULL DEFAULT NOW(6),
+  KEY reruns_job (job_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

@@ -27,5 +27,11 @@ int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_instances(struct cli *cli, int argc, char **argv);
 int cmd_instance(struct cli *cli, int argc, char **argv);
 int cmd_log(struct cli *cli, int argc, char **argv);
+int cmd_recover(struct cli *cli, int argc, char **argv);
+int cmd_rerun(struct cli *cli, int argc, char **argv);
+int cmd_debug(struct cli *cli, int argc, char **argv);
+int cmd_actions(struct cli *cli, int argc, char **argv);
+/* stop, cancel, retry (argv[0] names which) */
+int cmd_instance_op(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -3,6 +3,7 @@
 #include "cli/client.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,4 +101,33 @@ char *client_escape(const char *s) {
   char *copy = e ? strdup(e) : NULL;
   curl_free(e);
   return copy;
+}
+
+char *client_read_file(const char *path) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+  if (f == NULL) {
+    fprintf(stderr, "heracron: cannot read %s: %s\n", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 4096, len = 0;
+  char *s = malloc(cap);
+  while (s != NULL) {
+    size_t n = fread(s + len, 1, cap - len - 1, f);
+    len += n;
+    if (n == 0) break;
+    if (len + 1 >= cap) {
+      char *ns = cap < (64u << 20) ? realloc(s, cap * 2) : NULL;
+      if (ns == NULL) {
+        free(s);
+        s = NULL;
+        fprintf(stderr, "heracron: %s is too large\n", path);
+        break;
+      }
+      s = ns;
+      cap *= 2;
+    }
+  }
+  if (s) s[len] = '\0';
+  if (f != stdin) fclose(f);
+  return s;
 }

@@ -17,6 +17,9 @@ int client_get(const struct cli *cli, const char *path, json_t **out);
 int client_send(const struct cli *cli, const char *method, const char *path,
                 const json_t *body, json_t **out);
 
+/* Reads a whole file ("-": stdin) into a new string the caller frees;
+ * NULL with the reason on stderr. */
+char *client_read_file(const char *path);
 /* Percent-escapes s for use as one path segment.  Caller frees. */
 char *client_escape(const char *s);
 

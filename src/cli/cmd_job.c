@@ -24,44 +24,6 @@ static int job_usage(void) {
   return CLI_USAGE;
 }
 
-/* Maps an HTTP status to the contract's exit status, printing the error. */
-static int job_status(int status, json_t *j) {
-  if (status >= 200 && status < 300) return CLI_OK;
-  if (status < 0) return CLI_FAILED;
-  const char *msg = json_string_value(json_object_get(j, "error"));
-  fprintf(stderr, "heracron: %s\n", msg ? msg : "request failed");
-  return status == 400 || status == 404 ? CLI_USAGE : CLI_FAILED;
-}
-
-static char *job_read_file(const char *path) {
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-  if (f == NULL) {
-    fprintf(stderr, "heracron: cannot read %s: %s\n", path, strerror(errno));
-    return NULL;
-  }
-  size_t cap = 4096, len = 0;
-  char *s = malloc(cap);
-  while (s != NULL) {
-    size_t n = fread(s + len, 1, cap - len - 1, f);
-    len += n;
-    if (n == 0) break;
-    if (len + 1 >= cap) {
-      char *ns = cap < (64u << 20) ? realloc(s, cap * 2) : NULL;
-      if (ns == NULL) {
-        free(s);
-        s = NULL;
-        fprintf(stderr, "heracron: %s is too large\n", path);
-        break;
-      }
-      s = ns;
-      cap *= 2;
-    }
-  }
-  if (s) s[len] = '\0';
-  if (f != stdin) fclose(f);
-  return s;
-}
-
 static json_t *job_list_arg(const char *s) {
   json_t *a = json_array();
   char *copy = strdup(s);
@@ -107,7 +69,7 @@ static json_t *job_body(int argc, char **argv, int start) {
       }
     if (done) continue;
     if (strcmp(a, "--script-file") == 0 && v) {
-      char *s = job_read_file(v);
+      char *s = client_read_file(v);
       if (s == NULL) {
         json_decref(b);
         return NULL;
@@ -169,7 +131,7 @@ static void job_print(const json_t *j) {
 }
 
 static int job_show_result(struct cli *cli, int status, json_t *j) {
-  int rc = job_status(status, j);
+  int rc = out_status(status, j);
   if (rc == CLI_OK) {
     if (cli->json) {
       char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -186,7 +148,7 @@ static int job_show_result(struct cli *cli, int status, json_t *j) {
 static int job_list(struct cli *cli) {
   json_t *j = NULL;
   int st = client_get(cli, "/api/jobs", &j);
-  int rc = job_status(st, j);
+  int rc = out_status(st, j);
   if (rc != CLI_OK || cli->json) {
     if (rc == CLI_OK) {
       char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -259,7 +221,7 @@ int cmd_job(struct cli *cli, int argc, char **argv) {
   }
   if (strcmp(sub, "delete") == 0) {
     int st = client_send(cli, "DELETE", path, NULL, &j);
-    int rc = job_status(st, j);
+    int rc = out_status(st, j);
     if (rc == CLI_OK) printf("deleted job %s\n", argv[2]);
     json_decref(j);
     return rc;

@@ -10,20 +10,6 @@
 #include "cli/client.h"
 #include "cli/out.h"
 
-static int run_status(int status, json_t *j) {
-  if (status >= 200 && status < 300) return CLI_OK;
-  if (status < 0) return CLI_FAILED;
-  const char *msg = json_string_value(json_object_get(j, "error"));
-  fprintf(stderr, "heracron: %s\n", msg ? msg : "request failed");
-  return status == 400 || status == 404 ? CLI_USAGE : CLI_FAILED;
-}
-
-static void run_print_json(const json_t *j) {
-  char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  if (s) puts(s);
-  free(s);
-}
-
 int cmd_run(struct cli *cli, int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: heracron run JOB\n");
@@ -36,9 +22,9 @@ int cmd_run(struct cli *cli, int argc, char **argv) {
   free(esc);
   json_t *j = NULL;
   int st = client_send(cli, "POST", path, NULL, &j);
-  int rc = run_status(st, j);
+  int rc = out_status(st, j);
   if (rc == CLI_OK) {
-    if (cli->json) run_print_json(j);
+    if (cli->json) out_json(j);
     else printf("instance %lld queued (MANUAL run of %s)\n",
                 (long long)json_integer_value(json_object_get(j, "instance")),
                 argv[1]);
@@ -72,9 +58,9 @@ int cmd_instances(struct cli *cli, int argc, char **argv) {
   }
   json_t *j = NULL;
   int st = client_get(cli, path, &j);
-  int rc = run_status(st, j);
+  int rc = out_status(st, j);
   if (rc != CLI_OK || cli->json) {
-    if (rc == CLI_OK) run_print_json(j);
+    if (rc == CLI_OK) out_json(j);
     json_decref(j);
     return rc;
   }
@@ -116,10 +102,10 @@ int cmd_instance(struct cli *cli, int argc, char **argv) {
   snprintf(path, sizeof(path), "/api/instances/%lld", strtoll(argv[1], NULL, 10));
   json_t *j = NULL;
   int st = client_get(cli, path, &j);
-  int rc = run_status(st, j);
+  int rc = out_status(st, j);
   if (rc == CLI_OK) {
     if (cli->json) {
-      run_print_json(j);
+      out_json(j);
     } else {
       const char *key;
       json_t *v;
@@ -151,7 +137,7 @@ int cmd_log(struct cli *cli, int argc, char **argv) {
     snprintf(path, sizeof(path), "/api/instances/%lld/log?after=%lld", id, after);
     json_t *j = NULL;
     int st = client_get(cli, path, &j);
-    int rc = run_status(st, j);
+    int rc = out_status(st, j);
     if (rc != CLI_OK) {
       json_decref(j);
       return rc;

@@ -28,6 +28,12 @@ static void usage(FILE *f) {
           "  instances [--job JOB] [--status S]   recent instances\n"
           "  instance ID  one instance\n"
           "  log ID [--follow]   an instance's output\n"
+          "  actions [--date D] [--job JOB]   versions of a day, with status\n"
+          "  recover [--chain] ACTION   run an action again (RECOVERY);\n"
+          "               --chain: then its downstream chain (SUPER_RECOVERY)\n"
+          "  rerun JOB --from D --to D [--parallel N]   backfill days (RERUN)\n"
+          "  debug [--group G] --script-file F [--follow]   ad-hoc script\n"
+          "  stop ID | cancel ID | retry ID   instance operations\n"
           "  cron next EXPR [--from 'YYYY-MM-DD HH:MM:SS'] [--count N] [--tz Z]\n"
           "               next fire times of a cron expression (offline)\n"
           "\n"
@@ -57,6 +63,13 @@ static const struct {
     {"instances", cmd_instances},
     {"instance", cmd_instance},
     {"log", cmd_log},
+    {"recover", cmd_recover},
+    {"rerun", cmd_rerun},
+    {"debug", cmd_debug},
+    {"actions", cmd_actions},
+    {"stop", cmd_instance_op},
+    {"cancel", cmd_instance_op},
+    {"retry", cmd_instance_op},
 };
 
 /* Derives the API URL from http.listen: a wildcard host means this host. */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
+
 void out_table_init(struct out_table *t, int ncols, const char *const *head) {
   memset(t, 0, sizeof(*t));
   t->ncols = ncols > OUT_MAX_COLS ? OUT_MAX_COLS : ncols;
@@ -72,4 +74,18 @@ void out_age_ms(long long ms, char *buf, size_t len) {
     snprintf(buf, len, "%lldh%02lldm", ms / 3600000, ms / 60000 % 60);
   else
     snprintf(buf, len, "%lldd", ms / 86400000);
+}
+
+int out_status(int status, const json_t *j) {
+  if (status >= 200 && status < 300) return CLI_OK;
+  if (status < 0) return CLI_FAILED;
+  const char *msg = json_string_value(json_object_get(j, "error"));
+  fprintf(stderr, "heracron: %s\n", msg ? msg : "request failed");
+  return status == 400 || status == 404 ? CLI_USAGE : CLI_FAILED;
+}
+
+void out_json(const json_t *j) {
+  char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  if (s) puts(s);
+  free(s);
 }

@@ -2,6 +2,7 @@
 #ifndef HERACRON_OUT_H
 #define HERACRON_OUT_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,11 @@ void out_table_free(struct out_table *t);
 void out_bytes(uint64_t n, char *buf, size_t len);
 /* "0.4s", "3m12s", "2h05m", "4d" */
 void out_age_ms(long long ms, char *buf, size_t len);
+
+/* Maps an API answer's HTTP status to the contract's exit status (-1:
+ * not reached, already reported), printing its error on stderr. */
+int out_status(int status, const json_t *j);
+/* Prints j indented, for --json. */
+void out_json(const json_t *j);
 
 #endif

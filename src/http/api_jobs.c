@@ -126,15 +126,9 @@ static void api_path(const char *path, char *key, size_t klen, char *act,
   snprintf(act, alen, "%s", slash ? slash + 1 : "");
 }
 
-static struct db_conn *api_db(struct http_resp *resp) {
-  char err[256];
-  struct db_conn *c = http_db_get(err, sizeof(err));
-  if (c == NULL) http_error(resp, 503, "database unavailable: %s", err);
-  return c;
-}
 
 void api_jobs_list(const struct http_req *req, struct http_resp *resp) {
-  struct db_conn *c = api_db(resp);
+  struct db_conn *c = http_db_or_503(resp);
   if (c == NULL) return;
   struct db_rows r;
   if (db_query(c, api_sql_list, NULL, 0, &r) < 0) {
@@ -173,7 +167,7 @@ void api_jobs_get(const struct http_req *req, struct http_resp *resp) {
     http_error(resp, 404, "no such resource: %s", req->path);
     return;
   }
-  struct db_conn *c = api_db(resp);
+  struct db_conn *c = http_db_or_503(resp);
   if (c == NULL) return;
   struct db_rows r;
   if (api_find(c, key, &r, resp) == 1) {
@@ -421,7 +415,7 @@ void api_jobs_create(const struct http_req *req, struct http_resp *resp) {
     json_decref(body);
     return;
   }
-  struct db_conn *c = api_db(resp);
+  struct db_conn *c = http_db_or_503(resp);
   if (c != NULL) {
     long long id = 0;
     api_save(c, &a, &id, resp);
@@ -443,7 +437,7 @@ void api_jobs_update(const struct http_req *req, struct http_resp *resp) {
     return;
   }
   if (http_body_json(req, resp, &body) < 0) return;
-  struct db_conn *c = api_db(resp);
+  struct db_conn *c = http_db_or_503(resp);
   if (c == NULL) {
     json_decref(body);
     return;
@@ -481,7 +475,7 @@ static const char api_sql_run[] =
 /* A manual run: queued in MariaDB, where the master takes it from. */
 static void api_jobs_run(const struct http_req *req, const char *key,
                          struct http_resp *resp) {
-  struct db_conn *c = api_db(resp);
+  struct db_conn *c = http_db_or_503(resp);
   if (c == NULL) return;
   struct db_rows r;
   if (api_find(c, key, &r, resp) == 1) {
@@ -516,7 +510,7 @@ void api_jobs_action(const struct http_req *req, struct http_resp *resp) {
     http_error(resp, 404, "no such resource: %s", req->path);
     return;
   }
-  struct db_conn *c = api_db(resp);
+  struct db_conn *c = http_db_or_503(resp);
   if (c == NULL) return;
   struct db_rows r;
   if (api_find(c, key, &r, resp) == 1) {
@@ -538,7 +532,7 @@ void api_jobs_delete(const struct http_req *req, struct http_resp *resp) {
     http_error(resp, 404, "no such resource: %s", req->path);
     return;
   }
-  struct db_conn *c = api_db(resp);
+  struct db_conn *c = http_db_or_503(resp);
   if (c == NULL) return;
   struct db_rows r;
   if (api_find(c, key, &r, resp) == 1) {

@@ -17,6 +17,7 @@
 #include "http/api_cluster.h"
 #include "http/api_jobs.h"
 #include "http/api_instances.h"
+#include "http/api_ops.h"
 #include "store/db.h"
 #include "util/cfg.h"
 #include "util/log.h"
@@ -37,6 +38,11 @@ static const struct http_route http_routes[] = {
     {"DELETE", "/api/jobs/", api_jobs_delete},
     {"GET", "/api/instances", api_instances_list},
     {"GET", "/api/instances/", api_instances_get},
+    {"POST", "/api/instances/", api_instances_op},
+    {"GET", "/api/actions", api_actions_list},
+    {"POST", "/api/actions/", api_actions_op},
+    {"POST", "/api/reruns", api_reruns_create},
+    {"POST", "/api/debug", api_debug_create},
 };
 
 /* Whether a route's path matches url (prefix routes need more after it). */
@@ -111,6 +117,13 @@ void http_error(struct http_resp *resp, unsigned status, const char *fmt,
 const char *http_query(const struct http_req *req, const char *key) {
   return MHD_lookup_connection_value(req->mhd_conn, MHD_GET_ARGUMENT_KIND,
                                      key);
+}
+
+struct db_conn *http_db_or_503(struct http_resp *resp) {
+  char err[256];
+  struct db_conn *c = http_db_get(err, sizeof(err));
+  if (c == NULL) http_error(resp, 503, "database unavailable: %s", err);
+  return c;
 }
 
 struct db_conn *http_db_get(char *err, size_t errlen) {

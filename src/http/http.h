@@ -60,5 +60,7 @@ void http_error(struct http_resp *resp, unsigned status, const char *fmt, ...)
  * with http_db_put(). */
 struct db_conn *http_db_get(char *err, size_t errlen);
 void http_db_put(struct db_conn *c);
+/* http_db_get, or NULL after setting a 503 response saying why. */
+struct db_conn *http_db_or_503(struct http_resp *resp);
 
 #endif

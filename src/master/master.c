@@ -12,6 +12,7 @@
 #include "master/registry.h"
 #include "master/run.h"
 #include "master/sched.h"
+#include "master/watch.h"
 #include "net/auth.h"
 #include "net/conn.h"
 #include "net/listener.h"
@@ -378,7 +379,17 @@ static int master_on_heartbeat(struct master_peer *p,
   if (hb->mem_total) w->mem_total = hb->mem_total;
   if (hb->cores) w->cores = hb->cores;
   w->load_avg = hb->load_avg;
-  w->running = (uint32_t)hb->n_running;
+  /* Ended instances whose report is not yet acknowledged come with
+   * TRIGGER_NONE: they are the worker's still, but use no capacity. */
+  uint64_t *ids = hb->n_running ? malloc(hb->n_running * sizeof(*ids)) : NULL;
+  w->running = 0;
+  w->nids = 0;
+  for (size_t i = 0; i < hb->n_running; i++) {
+    if (hb->running[i]->trigger != HERACRON__TRIGGER__TRIGGER_NONE) w->running++;
+    if (ids) ids[w->nids++] = hb->running[i]->instance_id;
+  }
+  free(w->ids);
+  w->ids = ids;
   w->last_heartbeat = ev_now(node.loop);
   w->heartbeats++;
   w->dispatched = 0; /* the heartbeat's running count includes them */
@@ -546,6 +557,7 @@ static int master_start(uint64_t epoch, uint64_t valid_until) {
   ev_timer_start(node.loop, &ms.flush);
   run_start(epoch);
   sched_start(epoch);
+  watch_start(epoch);
   log_info("master: serving workers on %s as master of epoch %llu",
            node.cfg.master.listen, (unsigned long long)epoch);
   return 0;
@@ -553,6 +565,7 @@ static int master_start(uint64_t epoch, uint64_t valid_until) {
 
 static void master_stop(const char *reason) {
   if (!ms.active) return;
+  watch_stop();
   sched_stop();
   run_stop();
   ms.active = false; /* first: closing peers must not write any more */

@@ -33,7 +33,14 @@ void registry_remove(struct reg_worker *w) {
   else reg.head = w->next;
   if (w->next) w->next->prev = w->prev;
   reg.count--;
+  free(w->ids);
   free(w);
+}
+
+bool registry_lists(const struct reg_worker *w, uint64_t id) {
+  for (size_t i = 0; i < w->nids; i++)
+    if (w->ids[i] == id) return true;
+  return false;
 }
 
 size_t registry_count(void) { return reg.count; }

@@ -35,6 +35,8 @@ struct reg_worker {
   ev_tstamp last_heartbeat;   /* ev_now(); 0 before the first */
   uint64_t heartbeats;
   uint32_t dispatched;        /* sent since the last heartbeat */
+  uint64_t *ids;              /* owned: instances its last heartbeat listed */
+  size_t nids;                /* (running, or ended and not yet acked) */
   bool dirty;                 /* changed since the last flush */
 };
 
@@ -46,6 +48,9 @@ struct reg_worker *registry_add(const char *name);
 
 /* Unlinks and frees w. */
 void registry_remove(struct reg_worker *w);
+
+/* Whether w's last heartbeat listed instance id. */
+bool registry_lists(const struct reg_worker *w, uint64_t id);
 
 size_t registry_count(void);
 struct reg_worker *registry_first(void);

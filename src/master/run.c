@@ -21,6 +21,9 @@
 
 enum run_state { RS_QUEUED, RS_DISPATCHING, RS_SENT };
 
+/* The three waiting lines, taken from in turn so none starves the others. */
+enum { RUN_Q_SCHEDULE, RUN_Q_MANUAL, RUN_Q_DEBUG, RUN_NQ };
+
 /* An instance the master is getting onto a worker. */
 struct run_item {
   struct run_item *next;
@@ -31,6 +34,7 @@ struct run_item {
   char trigger[16], group[65], type[33], job_name[129], bizdate[9];
   char *script; /* owned */
   enum run_state state;
+  int queue; /* RUN_Q_* */
   bool waiting_logged;
   char worker[129];
 };
@@ -40,7 +44,7 @@ static struct {
   uint64_t epoch;
   ev_timer poll, log_flush;
   bool poll_pending;
-  struct run_item *items;
+  struct run_item *q[RUN_NQ]; /* FIFO each */
   size_t nitems;
   struct run_logs *logs; /* chunks waiting to be written */
   size_t cursor;         /* round robin among equal workers */
@@ -66,13 +70,24 @@ static void run_dispatch(void);
 static void run_logs_flush(void);
 
 static struct run_item *run_find(uint64_t id) {
-  for (struct run_item *it = rn.items; it; it = it->next)
-    if (it->id == id) return it;
+  for (int q = 0; q < RUN_NQ; q++)
+    for (struct run_item *it = rn.q[q]; it; it = it->next)
+      if (it->id == id) return it;
   return NULL;
 }
 
+bool run_in_flight(uint64_t id) { return run_find(id) != NULL; }
+
+static void run_append(struct run_item *it) {
+  struct run_item **pp = &rn.q[it->queue];
+  while (*pp) pp = &(*pp)->next;
+  it->next = NULL;
+  *pp = it;
+  rn.nitems++;
+}
+
 static void run_remove(struct run_item *it) {
-  for (struct run_item **pp = &rn.items; *pp; pp = &(*pp)->next)
+  for (struct run_item **pp = &rn.q[it->queue]; *pp; pp = &(*pp)->next)
     if (*pp == it) {
       *pp = it->next;
       rn.nitems--;
@@ -91,7 +106,7 @@ static void run_fenced(const struct store_op *op) {
 
 /* ---- reading the queue ------------------------------------------------- */
 
-#define RUN_POLL_MAX 256
+#define RUN_POLL_MAX (3 * 256)
 
 struct run_poll_op {
   struct store_op op;
@@ -99,15 +114,22 @@ struct run_poll_op {
   struct run_item *found[RUN_POLL_MAX];
 };
 
+#define RUN_SQL_QUEUE(kinds)                                                  \
+  "(SELECT i.id, COALESCE(i.job_id, 0), COALESCE(i.action_id, 0),"           \
+  " i.trigger_kind, i.attempt, i.host_group, COALESCE(i.script, j.script),"   \
+  " COALESCE(j.type, 'shell'), COALESCE(j.timeout_s, 0), COALESCE(j.name, ''),"\
+  " COALESCE(i.bizdate, DATE_FORMAT(COALESCE(a.fire_at, i.queued_at),"        \
+  " '%Y%m%d')) "                                                              \
+  "FROM instances i LEFT JOIN jobs j ON j.id = i.job_id"                      \
+  " LEFT JOIN actions a ON a.id = i.action_id "                               \
+  "WHERE i.status = 'QUEUED' AND i.queued_at <= NOW(6)"                       \
+  " AND i.trigger_kind IN (" kinds ") ORDER BY i.id LIMIT 256)"
+
+/* Each queue read separately, so a flood in one does not hide the rest. */
 static const char run_sql_queued[] =
-    "SELECT i.id, COALESCE(i.job_id, 0), COALESCE(i.action_id, 0),"
-    " i.trigger_kind, i.attempt, i.host_group, COALESCE(i.script, j.script),"
-    " COALESCE(j.type, 'shell'), COALESCE(j.timeout_s, 0),"
-    " COALESCE(j.name, ''), DATE_FORMAT(COALESCE(a.fire_at, i.queued_at),"
-    " '%Y%m%d') "
-    "FROM instances i LEFT JOIN jobs j ON j.id = i.job_id"
-    " LEFT JOIN actions a ON a.id = i.action_id "
-    "WHERE i.status = 'QUEUED' AND i.queued_at <= NOW(6) ORDER BY i.id LIMIT 256";
+    RUN_SQL_QUEUE("'SCHEDULE'") " UNION ALL "
+    RUN_SQL_QUEUE("'MANUAL', 'RECOVERY', 'SUPER_RECOVERY', 'RERUN'")
+    " UNION ALL " RUN_SQL_QUEUE("'DEBUG'");
 
 static int run_poll_work(struct db_conn *db, struct store_op *op) {
   struct run_poll_op *p = (struct run_poll_op *)op;
@@ -120,6 +142,9 @@ static int run_poll_work(struct db_conn *db, struct store_op *op) {
     it->job_id = (uint32_t)strtoul(db_cell(&r, i, 1), NULL, 10);
     it->action_id = strtoll(db_cell(&r, i, 2), NULL, 10);
     snprintf(it->trigger, sizeof(it->trigger), "%s", db_cell(&r, i, 3));
+    it->queue = strcmp(it->trigger, "SCHEDULE") == 0 ? RUN_Q_SCHEDULE
+                : strcmp(it->trigger, "DEBUG") == 0  ? RUN_Q_DEBUG
+                                                     : RUN_Q_MANUAL;
     it->attempt = (uint32_t)strtoul(db_cell(&r, i, 4), NULL, 10);
     snprintf(it->group, sizeof(it->group), "%s", db_cell(&r, i, 5));
     it->script = strdup(db_cell(&r, i, 6) ? db_cell(&r, i, 6) : "");
@@ -145,9 +170,7 @@ static void run_poll_done(struct store_op *op) {
       free(it);
       continue;
     }
-    it->next = rn.items;
-    rn.items = it;
-    rn.nitems++;
+    run_append(it);
   }
   free(p);
   run_dispatch();
@@ -271,13 +294,21 @@ static void run_exec_reply(struct conn *c, void *arg,
     return;
   }
   if (it == NULL) return;
-  /* Refused, or no answer: back in the queue (the worker reports the
-   * instance if it did start it, and the status guard keeps order). */
+  if (reply == NULL) {
+    /* No answer: the worker may have started it.  It stays DISPATCHED;
+     * the watch adopts it if the worker's heartbeats list it, and queues
+     * it again if they do not (watch.c). */
+    log_warn("run: worker %s did not answer for instance %llu",
+             it->worker, (unsigned long long)id);
+    run_remove(it);
+    return;
+  }
+  /* Refused: it did not start, so it goes back in the queue. */
   log_warn("run: worker %s did not take instance %llu: %s", it->worker,
            (unsigned long long)id,
-           reply && reply->payload_case == HERACRON__ENVELOPE__PAYLOAD_ERROR
+           reply->payload_case == HERACRON__ENVELOPE__PAYLOAD_ERROR
                ? reply->error->message
-               : "no answer");
+               : "unexpected answer");
   if (rn.active) run_submit_mark(id, it->worker, run_mark_refused_work, NULL);
   run_remove(it);
 }
@@ -305,8 +336,11 @@ static void run_send(struct run_item *it) {
   env.execute = &x;
   it->state = RS_SENT;
   if (conn_request(w->conn, &env, node.cfg.master.request_timeout_ms,
-                   run_exec_reply, (void *)(uintptr_t)it->id) < 0)
-    run_exec_reply(NULL, (void *)(uintptr_t)it->id, NULL);
+                   run_exec_reply, (void *)(uintptr_t)it->id) < 0) {
+    /* Not sent at all: safe to queue again. */
+    run_submit_mark(it->id, it->worker, run_mark_refused_work, NULL);
+    run_remove(it);
+  }
 }
 
 static void run_dispatched_done(struct store_op *op) {
@@ -322,25 +356,41 @@ static void run_dispatched_done(struct store_op *op) {
   free(op);
 }
 
+/* Gets it onto a worker, or leaves it waiting. */
+static void run_try(struct run_item *it) {
+  enum select_why why;
+  struct reg_worker *w = run_pick(it->group, &why);
+  if (w == NULL) { /* it waits; instances of other groups may still go */
+    if (!it->waiting_logged) {
+      log_info("run: instance %llu waits: %s (group %s)",
+               (unsigned long long)it->id, select_why_text(why), it->group);
+      it->waiting_logged = true;
+    }
+    return;
+  }
+  w->dispatched++;
+  it->state = RS_DISPATCHING;
+  snprintf(it->worker, sizeof(it->worker), "%s", w->name);
+  run_submit_mark(it->id, w->name, run_mark_dispatched_work,
+                  run_dispatched_done);
+}
+
+/* One instance from each queue in turn, so a flood in one queue does not
+ * starve the others. */
 static void run_dispatch(void) {
   if (!rn.active) return;
-  for (struct run_item *it = rn.items; it; it = it->next) {
-    if (it->state != RS_QUEUED) continue;
-    enum select_why why;
-    struct reg_worker *w = run_pick(it->group, &why);
-    if (w == NULL) { /* it waits; instances of other groups may still go */
-      if (!it->waiting_logged) {
-        log_info("run: instance %llu waits: %s (group %s)",
-                 (unsigned long long)it->id, select_why_text(why), it->group);
-        it->waiting_logged = true;
-      }
-      continue;
+  struct run_item *cur[RUN_NQ];
+  memcpy(cur, rn.q, sizeof(cur));
+  for (bool more = true; more;) {
+    more = false;
+    for (int q = 0; q < RUN_NQ; q++) {
+      while (cur[q] && cur[q]->state != RS_QUEUED) cur[q] = cur[q]->next;
+      if (cur[q] == NULL) continue;
+      struct run_item *it = cur[q];
+      cur[q] = it->next;
+      run_try(it);
+      more = true;
     }
-    w->dispatched++;
-    it->state = RS_DISPATCHING;
-    snprintf(it->worker, sizeof(it->worker), "%s", w->name);
-    run_submit_mark(it->id, w->name, run_mark_dispatched_work,
-                    run_dispatched_done);
   }
 }
 
@@ -350,10 +400,7 @@ void run_kick(void) { run_dispatch(); }
 
 struct run_status_op {
   struct store_op op;
-  uint64_t id;
-  char state[16], worker[129], reason[128];
-  int32_t exit_code, sig;
-  uint64_t report_ms;
+  struct run_finish f;
   int64_t applied;
   struct conn *conn;   /* to answer; checked against the registry */
   char conn_worker[129];
@@ -373,29 +420,58 @@ static const char run_sql_action[] =
  * while attempts remain.  Debug runs are not retried. */
 static const char run_sql_retry[] =
     "INSERT INTO instances (action_id, job_id, trigger_kind, attempt, status,"
-    " host_group, script, operator, queued_at) "
+    " host_group, script, operator, queued_at, bizdate, rerun_id) "
     "SELECT i.action_id, i.job_id, i.trigger_kind, i.attempt + 1, 'QUEUED',"
     " i.host_group, i.script, i.operator,"
-    " NOW(6) + INTERVAL j.retry_wait_s SECOND "
+    " NOW(6) + INTERVAL j.retry_wait_s SECOND, i.bizdate, i.rerun_id "
     "FROM instances i JOIN jobs j ON j.id = i.job_id "
     "WHERE i.id = ? AND i.attempt <= j.retries";
+/* SUPER_RECOVERY: once an action of the chain succeeded, each downstream
+ * action whose upstreams have all succeeded runs next, in the same way. */
+static const char run_sql_chain[] =
+    "INSERT INTO instances (action_id, job_id, trigger_kind, status,"
+    " host_group, operator) "
+    "SELECT a.id, a.job_id, 'SUPER_RECOVERY', 'QUEUED', j.host_group,"
+    " i.operator "
+    "FROM instances i JOIN action_deps d ON d.upstream_id = i.action_id"
+    " JOIN actions a ON a.id = d.action_id JOIN jobs j ON j.id = a.job_id "
+    "WHERE i.id = ? AND i.trigger_kind = 'SUPER_RECOVERY' AND j.deleted = 0"
+    " AND NOT EXISTS (SELECT 1 FROM action_deps d2 JOIN actions u"
+    "  ON u.id = d2.upstream_id WHERE d2.action_id = a.id"
+    "  AND u.status <> 'SUCCEEDED')"
+    " AND NOT EXISTS (SELECT 1 FROM instances x WHERE x.action_id = a.id"
+    "  AND x.status IN ('WAITING', 'QUEUED', 'DISPATCHED', 'RUNNING'))";
+/* ...and such an action is no longer released by its schedule. */
+static const char run_sql_chain_mark[] =
+    "UPDATE actions SET status = 'QUEUED' WHERE status = 'WAITING' AND id IN"
+    " (SELECT action_id FROM instances WHERE status = 'QUEUED'"
+    "  AND trigger_kind = 'SUPER_RECOVERY')";
+
+int run_finish_work(struct db_conn *db, const struct run_finish *f,
+                    int64_t *applied) {
+  struct db_param p[] = {DB_STR(f->state),     DB_I64(f->exit_code),
+                         DB_I64(f->sig),       DB_STR(f->reason),
+                         DB_U64(f->report_ms), DB_U64(f->id),
+                         DB_STR(f->worker),    DB_U64(f->report_ms)};
+  *applied = db_exec(db, run_sql_final, p, 8);
+  if (*applied < 0) return -1;
+  if (*applied == 0) return 0; /* stale, or not this worker's */
+  struct db_param a[] = {DB_STR(f->state), DB_U64(f->id)};
+  struct db_param i[] = {DB_U64(f->id)};
+  if (db_exec(db, run_sql_action, a, 2) < 0) return -1;
+  if (strcmp(f->state, "SUCCEEDED") == 0)
+    return db_exec(db, run_sql_chain, i, 1) < 0 ||
+                   db_exec(db, run_sql_chain_mark, NULL, 0) < 0
+               ? -1
+               : 0;
+  if (strcmp(f->state, "STOPPED") != 0 && db_exec(db, run_sql_retry, i, 1) < 0)
+    return -1;
+  return 0;
+}
 
 static int run_status_work(struct db_conn *db, struct store_op *op) {
   struct run_status_op *s = (struct run_status_op *)op;
-  struct db_param p[] = {DB_STR(s->state),     DB_I64(s->exit_code),
-                         DB_I64(s->sig),       DB_STR(s->reason),
-                         DB_U64(s->report_ms), DB_U64(s->id),
-                         DB_STR(s->worker),    DB_U64(s->report_ms)};
-  s->applied = db_exec(db, run_sql_final, p, 8);
-  if (s->applied < 0) return -1;
-  if (s->applied == 0) return 0; /* stale, or not this worker's */
-  struct db_param a[] = {DB_STR(s->state), DB_U64(s->id)};
-  if (db_exec(db, run_sql_action, a, 2) < 0) return -1;
-  if (strcmp(s->state, "SUCCEEDED") != 0 && strcmp(s->state, "STOPPED") != 0) {
-    struct db_param r[] = {DB_U64(s->id)};
-    if (db_exec(db, run_sql_retry, r, 1) < 0) return -1;
-  }
-  return 0;
+  return run_finish_work(db, &s->f, &s->applied);
 }
 
 static void run_status_done(struct store_op *op) {
@@ -407,7 +483,7 @@ static void run_status_done(struct store_op *op) {
   if (op->status == STORE_OK && w != NULL && w->conn == s->conn) {
     Heracron__Envelope env = HERACRON__ENVELOPE__INIT;
     Heracron__StatusAck ack = HERACRON__STATUS_ACK__INIT;
-    ack.instance_id = s->id;
+    ack.instance_id = s->f.id;
     ack.applied = s->applied == 1;
     env.reply_to = s->request_id;
     env.payload_case = HERACRON__ENVELOPE__PAYLOAD_STATUS_ACK;
@@ -415,12 +491,12 @@ static void run_status_done(struct store_op *op) {
     conn_send(w->conn, &env);
   }
   if (op->status == STORE_OK && s->applied == 1)
-    log_info("run: instance %llu %s on %s", (unsigned long long)s->id,
-             s->state, s->worker);
+    log_info("run: instance %llu %s on %s", (unsigned long long)s->f.id,
+             s->f.state, s->f.worker);
   else if (op->status == STORE_OK)
     log_warn("run: dropped a report of instance %llu from %s (stale or not "
              "its worker)",
-             (unsigned long long)s->id, s->worker);
+             (unsigned long long)s->f.id, s->f.worker);
   free(s);
   run_dispatch();
 }
@@ -435,14 +511,14 @@ int run_on_status(struct conn *c, struct reg_worker *w,
     return 0;
   struct run_status_op *s = calloc(1, sizeof(*s));
   if (s == NULL) return 0;
-  s->id = r->instance_id;
-  snprintf(s->state, sizeof(s->state), "%s", names[r->state]);
+  s->f.id = r->instance_id;
+  snprintf(s->f.state, sizeof(s->f.state), "%s", names[r->state]);
   /* The connection's authenticated name, not what the report claims. */
-  snprintf(s->worker, sizeof(s->worker), "%s", w->name);
-  snprintf(s->reason, sizeof(s->reason), "%s", r->reason ? r->reason : "");
-  s->exit_code = r->exit_code;
-  s->sig = r->signal;
-  s->report_ms = r->report_ms;
+  snprintf(s->f.worker, sizeof(s->f.worker), "%s", w->name);
+  snprintf(s->f.reason, sizeof(s->f.reason), "%s", r->reason ? r->reason : "");
+  s->f.exit_code = r->exit_code;
+  s->f.sig = r->signal;
+  s->f.report_ms = r->report_ms;
   s->conn = c;
   snprintf(s->conn_worker, sizeof(s->conn_worker), "%s", w->name);
   s->request_id = env->id;
@@ -550,5 +626,6 @@ void run_stop(void) {
   rn.active = false;
   ev_timer_stop(node.loop, &rn.poll);
   ev_timer_stop(node.loop, &rn.log_flush);
-  while (rn.items) run_remove(rn.items);
+  for (int q = 0; q < RUN_NQ; q++)
+    while (rn.q[q]) run_remove(rn.q[q]);
 }

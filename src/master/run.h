@@ -7,12 +7,34 @@
 #ifndef HERACRON_RUN_H
 #define HERACRON_RUN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "proto/heracron.pb-c.h"
 
 struct conn;
+struct db_conn;
 struct reg_worker;
+
+/* An instance's end, as the store thread applies it. */
+struct run_finish {
+  uint64_t id;
+  char state[16];  /* SUCCEEDED FAILED TIMED_OUT STOPPED LOST */
+  char worker[129]; /* the owner: the row must name it */
+  char reason[128];
+  int32_t exit_code, sig;
+  uint64_t report_ms; /* applied only if newer than the last */
+};
+
+/* Store thread: persists f if the instance is still out on f->worker,
+ * with the action's state, a retry while attempts remain (not after
+ * SUCCEEDED or STOPPED) and the next SUPER_RECOVERY step.  *applied is 1
+ * if it was applied, 0 if stale or not that worker's.  0 or -1. */
+int run_finish_work(struct db_conn *db, const struct run_finish *f,
+                    int64_t *applied);
+
+/* Whether the master is getting instance id onto a worker right now. */
+bool run_in_flight(uint64_t id);
 
 /* Master role started/stopped (epoch of the term). */
 void run_start(uint64_t epoch);

@@ -70,9 +70,12 @@ static const char sched_sql_upsert[] =
     " revision = VALUES(revision)";
 static const char sched_sql_dep[] =
     "INSERT IGNORE INTO action_deps (action_id, upstream_id) VALUES (?, ?)";
+/* Only the versions about to be written again: a waiting one whose time
+ * has passed keeps its upstreams (after a takeover it still has to run). */
 static const char sched_sql_dep_clear[] =
     "DELETE d FROM action_deps d JOIN actions a ON a.id = d.action_id "
-    "WHERE a.job_id = ? AND a.status IN ('WAITING', 'WITHDRAWN')";
+    "WHERE a.job_id = ? AND a.status IN ('WAITING', 'WITHDRAWN')"
+    " AND a.fire_at >= FROM_UNIXTIME(?)";
 
 static struct sched_job *sched_find(struct sched_job *jobs, size_t n,
                                     uint32_t id) {
@@ -252,8 +255,8 @@ static int sched_gen_work(struct db_conn *db, struct store_op *op) {
       continue;
     struct db_param w[] = {DB_U64(j->id), DB_U64(j->revision)};
     if (db_exec(db, sched_sql_withdraw, w, 2) < 0) { rc = -1; break; }
-    struct db_param dc[] = {DB_U64(j->id)};
-    if (j->nups && db_exec(db, sched_sql_dep_clear, dc, 1) < 0) { rc = -1; break; }
+    struct db_param dc[] = {DB_U64(j->id), DB_I64(now)};
+    if (j->nups && db_exec(db, sched_sql_dep_clear, dc, 2) < 0) { rc = -1; break; }
     for (size_t v = 0; v < j->nv; v++) {
       /* A time already past when the version is first written is not a
        * misfire: the job did not exist, or had another schedule, then.
@@ -342,10 +345,40 @@ static const char sched_sql_instances[] =
 static const char sched_sql_queued[] =
     "UPDATE actions SET status = 'QUEUED' WHERE status = 'FIRING'";
 
+/* Backfills: each lets its next days into the manual queue while fewer
+ * than its parallel count are under way. */
+static const char sched_sql_reruns[] =
+    "SELECT r.id, CAST(r.parallel AS SIGNED) - (SELECT COUNT(*) FROM instances x"
+    "  WHERE x.rerun_id = r.id AND x.status IN ('QUEUED', 'DISPATCHED',"
+    "  'RUNNING')) FROM reruns r WHERE r.id IN (SELECT rerun_id FROM"
+    " instances WHERE status = 'WAITING' AND rerun_id IS NOT NULL)";
+static const char sched_sql_rerun_next[] =
+    "UPDATE instances SET status = 'QUEUED', queued_at = NOW(6) "
+    "WHERE rerun_id = ? AND status = 'WAITING' ORDER BY bizdate, id LIMIT ?";
+
 struct sched_fire_op {
   struct store_op op;
   int64_t fired;
 };
+
+static int sched_reruns_work(struct db_conn *db, int64_t *fired) {
+  struct db_rows r;
+  if (db_query(db, sched_sql_reruns, NULL, 0, &r) < 0) return -1;
+  for (int i = 0; i < r.nrows; i++) {
+    long long slots = strtoll(db_cell(&r, i, 1), NULL, 10);
+    if (slots <= 0) continue;
+    struct db_param p[] = {DB_I64(strtoll(db_cell(&r, i, 0), NULL, 10)),
+                           DB_I64(slots)};
+    int64_t n = db_exec(db, sched_sql_rerun_next, p, 2);
+    if (n < 0) {
+      db_rows_free(&r);
+      return -1;
+    }
+    *fired += n;
+  }
+  db_rows_free(&r);
+  return 0;
+}
 
 static int sched_fire_work(struct db_conn *db, struct store_op *op) {
   struct sched_fire_op *f = (struct sched_fire_op *)op;
@@ -364,7 +397,7 @@ static int sched_fire_work(struct db_conn *db, struct store_op *op) {
   db_rows_free(&r);
   f->fired = db_exec(db, sched_sql_instances, NULL, 0);
   if (f->fired < 0 || db_exec(db, sched_sql_queued, NULL, 0) < 0) return -1;
-  return 0;
+  return sched_reruns_work(db, &f->fired);
 }
 
 static void sched_fire_done(struct store_op *op) {

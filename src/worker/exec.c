@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,7 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   for (int i = 0; i < 6; i++) envp[ne++] = env[i];
   envp[ne] = NULL;
   char *const argv[] = {(char *)"sh", script, NULL};
+  pid_t me = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -247,6 +249,10 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   }
   if (pid == 0) { /* child: only async-signal-safe calls until exec */
     setpgid(0, 0);
+    /* If this worker dies, its instances are marked LOST and retried
+     * elsewhere: the interpreter must not go on running meanwhile. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != me) _exit(125);
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, 0);
     dup2(pfd[1], 1);

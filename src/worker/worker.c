@@ -265,6 +265,12 @@ static void worker_heartbeat_cb(struct ev_loop *loop, ev_timer *t,
   double la = sysinfo_loadavg();
   hb.load_avg = la < 0 ? 0.0f : (float)la;
   size_t nrun = exec_running(wk.running_ids, wk.running_triggers, 1024);
+  /* Ended but unacknowledged instances are listed too (no trigger), so a
+   * new master knows they are ours and does not mark them lost. */
+  for (struct worker_report *r = wk.reports; r && nrun < 1024; r = r->next) {
+    wk.running_ids[nrun] = r->r.instance_id;
+    wk.running_triggers[nrun++] = HERACRON__TRIGGER__TRIGGER_NONE;
+  }
   Heracron__RunningInstance ri[1024];
   Heracron__RunningInstance *rip[1024];
   for (size_t i = 0; i < nrun; i++) {
