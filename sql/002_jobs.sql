@@ -118,3 +118,12 @@ CREATE TABLE IF NOT EXISTS reruns (
   created_at  DATETIME(6)   NOT NULL DEFAULT NOW(6),
   KEY reruns_job (job_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Folders organise jobs (a job's folder is a path such as /etl/daily);
+-- variables set on a folder apply to the jobs below it, the nearest
+-- folder winning, and a job's own variables winning over all.
+CREATE TABLE IF NOT EXISTS folders (
+  path        VARCHAR(255)  NOT NULL PRIMARY KEY,
+  variables   TEXT          NULL,
+  updated_at  DATETIME(6)   NOT NULL DEFAULT NOW(6) ON UPDATE NOW(6)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

@@ -31,6 +31,7 @@ int cmd_recover(struct cli *cli, int argc, char **argv);
 int cmd_rerun(struct cli *cli, int argc, char **argv);
 int cmd_debug(struct cli *cli, int argc, char **argv);
 int cmd_actions(struct cli *cli, int argc, char **argv);
+int cmd_folder(struct cli *cli, int argc, char **argv);
 /* stop, cancel, retry (argv[0] names which) */
 int cmd_instance_op(struct cli *cli, int argc, char **argv);
 

@@ -17,7 +17,8 @@ static int job_usage(void) {
           "                    [--group G] [--owner U] [--description D]\n"
           "                    [--type shell] [--retries N] [--retry-wait S]\n"
           "                    [--timeout S] [--misfire run_once|skip]\n"
-          "                    [--monitors U[,U]] [--disabled]\n"
+          "                    [--monitors U[,U]] [--disabled] [--folder /A/B]\n"
+          "                    [--var NAME=VALUE ...]  (update: replaces all)\n"
           "       heracron job update JOB [the same options]\n"
           "       heracron job list | show JOB | enable JOB | disable JOB | "
           "delete JOB\n");
@@ -83,6 +84,14 @@ static json_t *job_body(int argc, char **argv, int start) {
     } else if (strcmp(a, "--monitors") == 0 && v) {
       json_object_set_new(b, "monitors", job_list_arg(v));
       i++;
+    } else if (strcmp(a, "--var") == 0 && v && strchr(v, '=') && v[0] != '=') {
+      json_t *vars = json_object_get(b, "variables");
+      if (vars == NULL) json_object_set_new(b, "variables", vars = json_object());
+      const char *eq = strchr(v, '=');
+      char name[80];
+      snprintf(name, sizeof(name), "%.*s", (int)(eq - v) < 79 ? (int)(eq - v) : 79, v);
+      json_object_set_new(vars, name, json_string(eq + 1));
+      i++;
     } else if (strcmp(a, "--disabled") == 0) {
       json_object_set_new(b, "enabled", json_false());
     } else if (strcmp(a, "--enabled") == 0) {
@@ -121,6 +130,10 @@ static void job_print(const json_t *j) {
   printf("revision     %lld (updated %s)\n",
          (long long)json_integer_value(json_object_get(j, "revision")),
          json_string_value(json_object_get(j, "updated_at")));
+  const char *k;
+  json_t *x;
+  json_object_foreach(json_object_get(j, "variables"), k, x)
+      printf("variable     %s=%s\n", k, json_string_value(x));
   const char *d = json_string_value(json_object_get(j, "description"));
   if (d && d[0]) printf("description  %s\n", d);
   printf("script:\n%s", json_string_value(json_object_get(j, "script")));

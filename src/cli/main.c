@@ -34,6 +34,7 @@ static void usage(FILE *f) {
           "  rerun JOB --from D --to D [--parallel N]   backfill days (RERUN)\n"
           "  debug [--group G] --script-file F [--follow]   ad-hoc script\n"
           "  stop ID | cancel ID | retry ID   instance operations\n"
+          "  folder list | set PATH --var NAME=VALUE ...   folder variables\n"
           "  cron next EXPR [--from 'YYYY-MM-DD HH:MM:SS'] [--count N] [--tz Z]\n"
           "               next fire times of a cron expression (offline)\n"
           "\n"
@@ -67,6 +68,7 @@ static const struct {
     {"rerun", cmd_rerun},
     {"debug", cmd_debug},
     {"actions", cmd_actions},
+    {"folder", cmd_folder},
     {"stop", cmd_instance_op},
     {"cancel", cmd_instance_op},
     {"retry", cmd_instance_op},

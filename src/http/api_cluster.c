@@ -36,18 +36,9 @@ static json_t *api_str(const char *s) { return s ? json_string(s) : json_null();
 /* Runs a query with the worker timeout as its one parameter. */
 static int api_query(const struct http_req *req, struct http_resp *resp,
                      const char *sql, struct db_rows *rows) {
-  char err[256];
-  struct db_conn *c = http_db_get(err, sizeof(err));
-  if (c == NULL) {
-    http_error(resp, 503, "database unavailable: %s", err);
-    return -1;
-  }
   struct db_param p[] = {
       DB_U64((uint64_t)req->cfg->master.worker_timeout_ms * 1000u)};
-  int n = db_query(c, sql, p, 1, rows);
-  if (n < 0) http_error(resp, 503, "database unavailable: %s", c->err);
-  http_db_put(c);
-  return n;
+  return http_db_read(resp, sql, p, 1, rows);
 }
 
 void api_healthz(const struct http_req *req, struct http_resp *resp) {

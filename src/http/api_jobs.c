@@ -3,6 +3,7 @@
 #include "http/api_jobs.h"
 
 #include <mysqld_error.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
   "j.id, j.name, j.owner, j.description, j.folder, j.host_group, j.type,"  \
   " j.script, j.cron, j.tz, j.enabled, j.retries, j.retry_wait_s,"         \
   " j.timeout_s, j.misfire, j.monitors, j.revision, j.created_at,"         \
-  " j.updated_at"
+  " j.updated_at, j.variables"
 
 static const char api_sql_list[] =
     "SELECT " API_JOB_COLS " FROM jobs j ORDER BY j.id";
@@ -34,12 +35,13 @@ static const char api_sql_id_of[] = "SELECT id FROM jobs WHERE name = ?";
 static const char api_sql_insert[] =
     "INSERT INTO jobs (name, owner, description, folder, host_group, type,"
     " script, cron, tz, enabled, retries, retry_wait_s, timeout_s, misfire,"
-    " monitors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " monitors, variables) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " ?)";
 static const char api_sql_update[] =
     "UPDATE jobs SET name = ?, owner = ?, description = ?, folder = ?,"
     " host_group = ?, type = ?, script = ?, cron = ?, tz = ?, enabled = ?,"
     " retries = ?, retry_wait_s = ?, timeout_s = ?, misfire = ?,"
-    " monitors = ?, revision = revision + 1 WHERE id = ?";
+    " monitors = ?, variables = ?, revision = revision + 1 WHERE id = ?";
 static const char api_sql_last_id[] = "SELECT LAST_INSERT_ID()";
 static const char api_sql_del_edges[] =
     "DELETE FROM job_upstreams WHERE job_id = ?";
@@ -77,9 +79,14 @@ static json_t *api_job_json(const struct db_rows *r, int i) {
     for (char *m = strtok_r(buf, ",", &save); m; m = strtok_r(NULL, ",", &save))
       json_array_append_new(monitors, json_string(m));
   }
+  json_t *vars = v[19] ? json_loads(v[19], 0, NULL) : NULL;
+  if (!json_is_object(vars)) {
+    json_decref(vars);
+    vars = json_object();
+  }
   return json_pack(
       "{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:b,s:I,s:I,s:I,s:s,s:o,s:I,"
-      "s:s,s:s}",
+      "s:s,s:s,s:o}",
       "id", (json_int_t)strtoll(v[0], NULL, 10), "name", v[1], "owner", v[2],
       "description", v[3], "folder", v[4], "group", v[5], "type", v[6],
       "script", v[7], "cron", v[8] ? json_string(v[8]) : json_null(), "tz",
@@ -88,7 +95,7 @@ static json_t *api_job_json(const struct db_rows *r, int i) {
       (json_int_t)strtoll(v[12], NULL, 10), "timeout_s",
       (json_int_t)strtoll(v[13], NULL, 10), "misfire", v[14], "monitors",
       monitors, "revision", (json_int_t)strtoll(v[16], NULL, 10),
-      "created_at", v[17], "updated_at", v[18]);
+      "created_at", v[17], "updated_at", v[18], "variables", vars);
 }
 
 /* Finds a job by "/api/jobs/{key}[/rest]": id if numeric, else name.
@@ -187,7 +194,18 @@ struct api_def {
   struct jobdef d;
   bool enabled;
   char monitors[1024];
+  json_t *vars; /* borrowed: an object of strings, or NULL */
 };
+
+/* Variable names as scripts use them in ${name}. */
+static bool api_var_name_ok(const char *k) {
+  size_t n = strlen(k);
+  if (n == 0 || n > 64) return false;
+  for (; *k; k++)
+    if (!isalnum((unsigned char)*k) && *k != '_' && *k != '.' && *k != '-')
+      return false;
+  return true;
+}
 
 /* Overlays the fields present in body on d.  Returns 0 or -1 with a 400
  * response naming the field. */
@@ -244,6 +262,23 @@ static int api_overlay(json_t *body, struct api_def *a,
         }
         a->d.upstreams[a->d.nupstreams++] = json_string_value(u);
       }
+    } else if (!strcmp(key, "variables")) {
+      const char *k;
+      json_t *x;
+      if (!json_is_object(v) && !json_is_null(v)) {
+        http_field_error(resp, key, "must be an object of name: string");
+        return -1;
+      }
+      json_object_foreach(v, k, x) {
+        if (!api_var_name_ok(k) || !json_is_string(x)) {
+          char msg[200];
+          snprintf(msg, sizeof(msg), "'%.64s' must be a name of letters, "
+                   "digits, '_', '.' or '-' with a string value", k);
+          http_field_error(resp, key, msg);
+          return -1;
+        }
+      }
+      a->vars = json_is_null(v) ? NULL : v;
     } else if (!strcmp(key, "monitors")) {
       size_t i, off = 0;
       json_t *m;
@@ -364,6 +399,9 @@ static void api_save(struct db_conn *c, struct api_def *a, long long *id,
   struct db_rows r;
   if (db_query(c, api_sql_lock, NULL, 0, &r) < 0) goto dberr;
   db_rows_free(&r);
+  char *vars = a->vars && json_object_size(a->vars)
+                   ? json_dumps(a->vars, JSON_COMPACT | JSON_SORT_KEYS)
+                   : NULL;
   struct db_param p[] = {
       DB_STR(d->name), DB_STR(d->owner ? d->owner : ""),
       DB_STR(d->description ? d->description : ""),
@@ -374,9 +412,10 @@ static void api_save(struct db_conn *c, struct api_def *a, long long *id,
       DB_STR(d->tz ? d->tz : ""), DB_I64(a->enabled), DB_I64(d->retries),
       DB_I64(d->retry_wait_s), DB_I64(d->timeout_s),
       DB_STR(d->misfire ? d->misfire : "run_once"), DB_STR(a->monitors),
-      DB_I64(*id)};
+      vars ? DB_STR(vars) : DB_NUL(), DB_I64(*id)};
   int64_t n = db_exec(c, *id ? api_sql_update : api_sql_insert, p,
-                      *id ? 16 : 15);
+                      *id ? 17 : 16);
+  free(vars);
   if (n < 0) {
     if (c->last_errno == ER_DUP_ENTRY) {
       db_rollback(c);

@@ -81,17 +81,10 @@ void api_actions_list(const struct http_req *req, struct http_resp *resp) {
   long long job_id = job ? strtoll(job, &end, 10) : 0;
   const char *job_name = job && (end == job || *end != '\0') ? job : "";
   if (*job_name) job_id = 0;
-  struct db_conn *c = http_db_or_503(resp);
-  if (c == NULL) return;
   struct db_param p[] = {DB_STR(day),      DB_STR(day),     DB_I64(job_id),
                          DB_I64(job_id),   DB_STR(job_name), DB_STR(job_name)};
   struct db_rows r;
-  if (db_query(c, api_sql_actions, p, 6, &r) < 0) {
-    http_error(resp, 503, "database unavailable: %s", c->err);
-    http_db_put(c);
-    return;
-  }
-  http_db_put(c);
+  if (http_db_read(resp, api_sql_actions, p, 6, &r) < 0) return;
   json_t *list = json_array();
   for (int i = 0; i < r.nrows; i++) {
     json_t *ups = json_array();

@@ -16,6 +16,7 @@
 
 #include "http/api_cluster.h"
 #include "http/api_jobs.h"
+#include "http/api_folders.h"
 #include "http/api_instances.h"
 #include "http/api_ops.h"
 #include "store/db.h"
@@ -43,6 +44,8 @@ static const struct http_route http_routes[] = {
     {"POST", "/api/actions/", api_actions_op},
     {"POST", "/api/reruns", api_reruns_create},
     {"POST", "/api/debug", api_debug_create},
+    {"GET", "/api/folders", api_folders_list},
+    {"PUT", "/api/folders/", api_folders_put},
 };
 
 /* Whether a route's path matches url (prefix routes need more after it). */
@@ -117,6 +120,16 @@ void http_error(struct http_resp *resp, unsigned status, const char *fmt,
 const char *http_query(const struct http_req *req, const char *key) {
   return MHD_lookup_connection_value(req->mhd_conn, MHD_GET_ARGUMENT_KIND,
                                      key);
+}
+
+int http_db_read(struct http_resp *resp, const char *sql,
+                 const struct db_param *p, int np, struct db_rows *out) {
+  struct db_conn *c = http_db_or_503(resp);
+  if (c == NULL) return -1;
+  int n = db_query(c, sql, p, np, out);
+  if (n < 0) http_error(resp, 503, "database unavailable: %s", c->err);
+  http_db_put(c);
+  return n;
 }
 
 struct db_conn *http_db_or_503(struct http_resp *resp) {

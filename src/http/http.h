@@ -62,5 +62,11 @@ struct db_conn *http_db_get(char *err, size_t errlen);
 void http_db_put(struct db_conn *c);
 /* http_db_get, or NULL after setting a 503 response saying why. */
 struct db_conn *http_db_or_503(struct http_resp *resp);
+/* One query on a pooled session: the row count (rows in *out, owned by
+ * the caller), or -1 after setting a 503 response. */
+struct db_param;
+struct db_rows;
+int http_db_read(struct http_resp *resp, const char *sql,
+                 const struct db_param *p, int np, struct db_rows *out);
 
 #endif

@@ -35,6 +35,7 @@ struct reg_worker {
   ev_tstamp last_heartbeat;   /* ev_now(); 0 before the first */
   uint64_t heartbeats;
   uint32_t dispatched;        /* sent since the last heartbeat */
+  uint32_t outstanding;       /* sent by this master and not yet ended */
   uint64_t *ids;              /* owned: instances its last heartbeat listed */
   size_t nids;                /* (running, or ended and not yet acked) */
   bool dirty;                 /* changed since the last flush */

@@ -9,6 +9,8 @@
 
 #include "daemon/node.h"
 #include "master/registry.h"
+#include "master/sched.h"
+#include "master/script.h"
 #include "net/conn.h"
 #include "sched/select.h"
 #include "store/elect.h"
@@ -18,6 +20,7 @@
 #define RUN_POLL_S 0.2      /* how often the queue is read from MariaDB */
 #define RUN_LOG_FLUSH_S 0.05 /* log chunks are written in batches */
 #define RUN_LOG_BATCH (256u << 10)
+#define RUN_ITEMS_MAX 4096   /* read ahead of dispatch at most this many */
 
 enum run_state { RS_QUEUED, RS_DISPATCHING, RS_SENT };
 
@@ -32,7 +35,8 @@ struct run_item {
   int64_t action_id;
   uint32_t attempt, timeout_s;
   char trigger[16], group[65], type[33], job_name[129], bizdate[9];
-  char *script; /* owned */
+  char *script; /* owned; NULL if it could not be expanded */
+  char error[256]; /* why not */
   enum run_state state;
   int queue; /* RUN_Q_* */
   bool waiting_logged;
@@ -44,6 +48,7 @@ static struct {
   uint64_t epoch;
   ev_timer poll, log_flush;
   bool poll_pending;
+  bool poll_again; /* asked for while one was running */
   struct run_item *q[RUN_NQ]; /* FIFO each */
   size_t nitems;
   struct run_logs *logs; /* chunks waiting to be written */
@@ -68,6 +73,8 @@ static Heracron__Trigger run_trigger(const char *s) {
 
 static void run_dispatch(void);
 static void run_logs_flush(void);
+static void run_mark_done(struct store_op *op);
+static void run_poll_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
 static struct run_item *run_find(uint64_t id) {
   for (int q = 0; q < RUN_NQ; q++)
@@ -110,6 +117,7 @@ static void run_fenced(const struct store_op *op) {
 
 struct run_poll_op {
   struct store_op op;
+  uint64_t after[RUN_NQ]; /* read ids above these (0: from the start) */
   int n;
   struct run_item *found[RUN_POLL_MAX];
 };
@@ -119,11 +127,11 @@ struct run_poll_op {
   " i.trigger_kind, i.attempt, i.host_group, COALESCE(i.script, j.script),"   \
   " COALESCE(j.type, 'shell'), COALESCE(j.timeout_s, 0), COALESCE(j.name, ''),"\
   " COALESCE(i.bizdate, DATE_FORMAT(COALESCE(a.fire_at, i.queued_at),"        \
-  " '%Y%m%d')) "                                                              \
+  " '%Y%m%d')), j.variables, j.folder, i.bizdate "                            \
   "FROM instances i LEFT JOIN jobs j ON j.id = i.job_id"                      \
   " LEFT JOIN actions a ON a.id = i.action_id "                               \
   "WHERE i.status = 'QUEUED' AND i.queued_at <= NOW(6)"                       \
-  " AND i.trigger_kind IN (" kinds ") ORDER BY i.id LIMIT 256)"
+  " AND i.trigger_kind IN (" kinds ") AND i.id > ? ORDER BY i.id LIMIT 256)"
 
 /* Each queue read separately, so a flood in one does not hide the rest. */
 static const char run_sql_queued[] =
@@ -131,10 +139,38 @@ static const char run_sql_queued[] =
     RUN_SQL_QUEUE("'MANUAL', 'RECOVERY', 'SUPER_RECOVERY', 'RERUN'")
     " UNION ALL " RUN_SQL_QUEUE("'DEBUG'");
 
+static const char run_sql_folders[] =
+    "SELECT path, variables FROM folders WHERE variables IS NOT NULL";
+
+/* Expands its script in place (variables, date macros); on a bad macro
+ * the script is dropped and the reason kept, to fail the instance. */
+static void run_render(struct run_item *it, const struct db_rows *r, int i,
+                       const struct db_rows *fr) {
+  struct script_folder *f = calloc(fr->nrows ? (size_t)fr->nrows : 1, sizeof(*f));
+  if (f == NULL) return;
+  for (int k = 0; k < fr->nrows; k++)
+    f[k] = (struct script_folder){db_cell(fr, k, 0), db_cell(fr, k, 1)};
+  struct civil anchor;
+  script_anchor(it->action_id, db_cell(r, i, 13), &anchor);
+  char *out = script_render(it->script, db_cell(r, i, 11), db_cell(r, i, 12),
+                            f, (size_t)fr->nrows, &anchor, it->error,
+                            sizeof(it->error));
+  free(f);
+  free(it->script);
+  it->script = out;
+}
+
 static int run_poll_work(struct db_conn *db, struct store_op *op) {
   struct run_poll_op *p = (struct run_poll_op *)op;
-  struct db_rows r;
-  if (db_query(db, run_sql_queued, NULL, 0, &r) < 0) return -1;
+  struct db_rows r, fr = {0};
+  struct db_param a[] = {DB_U64(p->after[RUN_Q_SCHEDULE]),
+                         DB_U64(p->after[RUN_Q_MANUAL]),
+                         DB_U64(p->after[RUN_Q_DEBUG])};
+  if (db_query(db, run_sql_queued, a, 3, &r) < 0) return -1;
+  if (r.nrows > 0 && db_query(db, run_sql_folders, NULL, 0, &fr) < 0) {
+    db_rows_free(&r);
+    return -1;
+  }
   for (int i = 0; i < r.nrows && p->n < RUN_POLL_MAX; i++) {
     struct run_item *it = calloc(1, sizeof(*it));
     if (it == NULL) break;
@@ -153,33 +189,97 @@ static int run_poll_work(struct db_conn *db, struct store_op *op) {
     snprintf(it->job_name, sizeof(it->job_name), "%s", db_cell(&r, i, 9));
     snprintf(it->bizdate, sizeof(it->bizdate), "%s",
              db_cell(&r, i, 10) ? db_cell(&r, i, 10) : "");
+    if (it->script) run_render(it, &r, i, &fr);
     p->found[p->n++] = it;
   }
   db_rows_free(&r);
+  db_rows_free(&fr);
   return 0;
+}
+
+/* An instance whose script cannot be expanded fails without running. */
+static const char run_sql_bad_script[] =
+    "UPDATE instances SET status = 'FAILED', reason = ?, ended_at = NOW(6) "
+    "WHERE id = ? AND status = 'QUEUED'";
+static const char run_sql_bad_action[] =
+    "UPDATE actions a JOIN instances i ON i.action_id = a.id"
+    " SET a.status = 'FAILED', a.instance_id = i.id WHERE i.id = ?";
+
+struct run_fail_op {
+  struct store_op op;
+  uint64_t id;
+  char reason[256];
+};
+
+static int run_fail_work(struct db_conn *db, struct store_op *op) {
+  struct run_fail_op *f = (struct run_fail_op *)op;
+  struct db_param p[] = {DB_STR(f->reason), DB_U64(f->id)};
+  struct db_param a[] = {DB_U64(f->id)};
+  return db_exec(db, run_sql_bad_script, p, 2) < 0 ||
+                 db_exec(db, run_sql_bad_action, a, 1) < 0
+             ? -1
+             : 0;
+}
+
+static void run_fail(struct run_item *it) {
+  log_warn("run: instance %llu fails without running: %s",
+           (unsigned long long)it->id, it->error);
+  struct run_fail_op *f = calloc(1, sizeof(*f));
+  if (f == NULL) return;
+  f->id = it->id;
+  snprintf(f->reason, sizeof(f->reason), "%s", it->error);
+  f->op.work = run_fail_work;
+  f->op.done = run_mark_done;
+  f->op.epoch = rn.epoch;
+  store_submit(&f->op);
 }
 
 static void run_poll_done(struct store_op *op) {
   struct run_poll_op *p = (struct run_poll_op *)op;
   rn.poll_pending = false;
+  /* A full page means more are waiting: read on at once. */
+  int per_queue[RUN_NQ] = {0}, fresh = 0;
   for (int i = 0; i < p->n; i++) {
     struct run_item *it = p->found[i];
+    per_queue[it->queue]++;
     if (!rn.active || op->status != STORE_OK || run_find(it->id) ||
         it->script == NULL) {
+      if (rn.active && op->status == STORE_OK && it->error[0] &&
+          !run_find(it->id))
+        run_fail(it);
       free(it->script);
       free(it);
       continue;
     }
+    fresh++;
     run_append(it);
   }
+  bool again = rn.poll_again && op->status == STORE_OK;
+  for (int q = 0; q < RUN_NQ; q++)
+    if (per_queue[q] >= RUN_POLL_MAX / RUN_NQ && fresh > 0 &&
+        rn.nitems < RUN_ITEMS_MAX)
+      again = op->status == STORE_OK;
+  rn.poll_again = false;
   free(p);
   run_dispatch();
+  if (again) run_poll_now();
 }
 
+void run_poll_now(void) {
+  if (rn.poll_pending) rn.poll_again = true;
+  else run_poll_cb(node.loop, &rn.poll, 0);
+}
+
+/* The tick reads each queue from its start (instances put back in the
+ * queue have lower ids); a read asked for because a page was full goes on
+ * after the ids already held. */
 static void run_poll_cb(struct ev_loop *loop, ev_timer *t, int revents) {
   if (!rn.active || rn.poll_pending) return;
   struct run_poll_op *p = calloc(1, sizeof(*p));
   if (p == NULL) return;
+  for (int q = 0; revents == 0 && q < RUN_NQ; q++)
+    for (struct run_item *it = rn.q[q]; it; it = it->next)
+      if (it->id > p->after[q]) p->after[q] = it->id;
   p->op.work = run_poll_work;
   p->op.done = run_poll_done;
   rn.poll_pending = true;
@@ -216,8 +316,12 @@ static struct reg_worker *run_pick(const char *group, enum select_why *why) {
         .age_ms = w->last_heartbeat == 0
                       ? UINT64_MAX
                       : (uint64_t)((now - w->last_heartbeat) * 1000.0),
-        .running = w->running,
-        .sent = w->dispatched,
+        /* A heartbeat misses what was sent but had not started yet, so
+         * what this master knows it sent counts too. */
+        .running = w->running + w->dispatched > w->outstanding
+                       ? w->running + w->dispatched
+                       : w->outstanding,
+        .sent = 0,
         .max_running = w->max_running,
         .cpu = w->nload ? cpu / w->nload : 0,
         .mem = w->mem_total ? (double)w->mem_used / (double)w->mem_total : 0};
@@ -283,6 +387,16 @@ static void run_submit_mark(uint64_t id, const char *worker, store_work_fn fn,
   store_submit(&m->op);
 }
 
+/* An instance sent to worker has ended or was not taken: its slot is
+ * free now, not at the worker's next heartbeat. */
+static void run_slot_free(const char *worker) {
+  struct reg_worker *w = registry_find(worker);
+  if (w == NULL) return;
+  if (w->outstanding > 0) w->outstanding--;
+  if (w->dispatched > 0) w->dispatched--;
+  else if (w->running > 0) w->running--;
+}
+
 static void run_exec_reply(struct conn *c, void *arg,
                            const Heracron__Envelope *reply) {
   uint64_t id = (uint64_t)(uintptr_t)arg;
@@ -300,6 +414,7 @@ static void run_exec_reply(struct conn *c, void *arg,
      * it again if they do not (watch.c). */
     log_warn("run: worker %s did not answer for instance %llu",
              it->worker, (unsigned long long)id);
+    run_slot_free(it->worker);
     run_remove(it);
     return;
   }
@@ -310,6 +425,7 @@ static void run_exec_reply(struct conn *c, void *arg,
                ? reply->error->message
                : "unexpected answer");
   if (rn.active) run_submit_mark(id, it->worker, run_mark_refused_work, NULL);
+  run_slot_free(it->worker);
   run_remove(it);
 }
 
@@ -339,6 +455,7 @@ static void run_send(struct run_item *it) {
                    run_exec_reply, (void *)(uintptr_t)it->id) < 0) {
     /* Not sent at all: safe to queue again. */
     run_submit_mark(it->id, it->worker, run_mark_refused_work, NULL);
+    run_slot_free(it->worker);
     run_remove(it);
   }
 }
@@ -350,8 +467,10 @@ static void run_dispatched_done(struct store_op *op) {
   if (it != NULL) {
     if (op->status == STORE_OK && m->changed == 1 && rn.active)
       run_send(it); /* persisted first, then sent */
-    else
-      run_remove(it); /* taken or canceled meanwhile */
+    else { /* taken or canceled meanwhile */
+      run_slot_free(it->worker);
+      run_remove(it);
+    }
   }
   free(op);
 }
@@ -369,6 +488,7 @@ static void run_try(struct run_item *it) {
     return;
   }
   w->dispatched++;
+  w->outstanding++;
   it->state = RS_DISPATCHING;
   snprintf(it->worker, sizeof(it->worker), "%s", w->name);
   run_submit_mark(it->id, w->name, run_mark_dispatched_work,
@@ -443,11 +563,14 @@ static const char run_sql_chain[] =
     "  AND x.status IN ('WAITING', 'QUEUED', 'DISPATCHED', 'RUNNING'))";
 /* ...and such an action is no longer released by its schedule. */
 static const char run_sql_chain_mark[] =
-    "UPDATE actions SET status = 'QUEUED' WHERE status = 'WAITING' AND id IN"
-    " (SELECT action_id FROM instances WHERE status = 'QUEUED'"
-    "  AND trigger_kind = 'SUPER_RECOVERY')";
+    "UPDATE actions a JOIN action_deps d ON d.action_id = a.id"
+    " JOIN instances i ON i.action_id = d.upstream_id SET a.status = 'QUEUED' "
+    "WHERE i.id = ? AND i.trigger_kind = 'SUPER_RECOVERY' AND"
+    " a.status = 'WAITING' AND EXISTS (SELECT 1 FROM instances x WHERE"
+    " x.action_id = a.id AND x.status = 'QUEUED'"
+    " AND x.trigger_kind = 'SUPER_RECOVERY')";
 
-int run_finish_work(struct db_conn *db, const struct run_finish *f,
+int run_finish_work(struct db_conn *db, struct run_finish *f,
                     int64_t *applied) {
   struct db_param p[] = {DB_STR(f->state),     DB_I64(f->exit_code),
                          DB_I64(f->sig),       DB_STR(f->reason),
@@ -458,10 +581,10 @@ int run_finish_work(struct db_conn *db, const struct run_finish *f,
   if (*applied == 0) return 0; /* stale, or not this worker's */
   struct db_param a[] = {DB_STR(f->state), DB_U64(f->id)};
   struct db_param i[] = {DB_U64(f->id)};
-  if (db_exec(db, run_sql_action, a, 2) < 0) return -1;
+  if ((f->actions = db_exec(db, run_sql_action, a, 2)) < 0) return -1;
   if (strcmp(f->state, "SUCCEEDED") == 0)
     return db_exec(db, run_sql_chain, i, 1) < 0 ||
-                   db_exec(db, run_sql_chain_mark, NULL, 0) < 0
+                   db_exec(db, run_sql_chain_mark, i, 1) < 0
                ? -1
                : 0;
   if (strcmp(f->state, "STOPPED") != 0 && db_exec(db, run_sql_retry, i, 1) < 0)
@@ -490,9 +613,14 @@ static void run_status_done(struct store_op *op) {
     env.status_ack = &ack;
     conn_send(w->conn, &env);
   }
-  if (op->status == STORE_OK && s->applied == 1)
+  if (op->status == STORE_OK && s->applied == 1) {
     log_info("run: instance %llu %s on %s", (unsigned long long)s->f.id,
              s->f.state, s->f.worker);
+    /* Its slot is free now, not at the worker's next heartbeat. */
+    run_slot_free(s->f.worker);
+    if (strcmp(s->f.state, "SUCCEEDED") != 0) run_poll_now(); /* a retry */
+    else if (s->f.actions > 0) sched_kick(); /* its downstream may go */
+  }
   else if (op->status == STORE_OK)
     log_warn("run: dropped a report of instance %llu from %s (stale or not "
              "its worker)",

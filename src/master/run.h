@@ -24,13 +24,14 @@ struct run_finish {
   char reason[128];
   int32_t exit_code, sig;
   uint64_t report_ms; /* applied only if newer than the last */
+  int64_t actions;    /* out: actions updated (0 for a job or debug run) */
 };
 
 /* Store thread: persists f if the instance is still out on f->worker,
  * with the action's state, a retry while attempts remain (not after
  * SUCCEEDED or STOPPED) and the next SUPER_RECOVERY step.  *applied is 1
  * if it was applied, 0 if stale or not that worker's.  0 or -1. */
-int run_finish_work(struct db_conn *db, const struct run_finish *f,
+int run_finish_work(struct db_conn *db, struct run_finish *f,
                     int64_t *applied);
 
 /* Whether the master is getting instance id onto a worker right now. */
@@ -44,6 +45,8 @@ void run_stop(void);
 int run_on_status(struct conn *c, struct reg_worker *w,
                   const Heracron__Envelope *env);
 void run_on_log(struct reg_worker *w, const Heracron__LogChunk *lc);
+/* Reads the queue now (something was just queued). */
+void run_poll_now(void);
 /* A worker's heartbeat arrived: capacity may have freed up. */
 void run_kick(void);
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "daemon/node.h"
+#include "master/run.h"
 #include "sched/cron.h"
 #include "sched/tz.h"
 #include "sched/version.h"
@@ -24,8 +25,9 @@
 static struct {
   bool active;
   uint64_t epoch;
-  ev_timer fire, gen;
+  ev_timer fire, gen, exact; /* exact: the next due time, if soon */
   bool fire_pending, gen_pending;
+  bool fire_again; /* asked for while one was running */
   /* Store-thread state between generations (ops run one at a time). */
   char watermark[128];
   uint32_t *gen_rev; /* job id -> revision last written (sparse: calloc'd) */
@@ -62,14 +64,63 @@ static const char sched_sql_edges[] =
 static const char sched_sql_withdraw[] =
     "UPDATE actions SET status = 'WITHDRAWN' WHERE job_id = ? AND "
     "status = 'WAITING' AND revision <> ?";
+#define SCHED_UPSERT_HEAD "INSERT INTO actions (id, job_id, fire_at, revision) VALUES "
+#define SCHED_UPSERT_ROW "(?, ?, FROM_UNIXTIME(?), ?)"
+#define SCHED_UPSERT_TAIL                                                     \
+  " ON DUPLICATE KEY UPDATE"                                                  \
+  " fire_at = IF(status IN ('WAITING', 'WITHDRAWN'), VALUES(fire_at), fire_at),"\
+  " status = IF(status = 'WITHDRAWN', 'WAITING', status),"                    \
+  " revision = VALUES(revision)"
+#define SCHED_DEP_HEAD "INSERT IGNORE INTO action_deps (action_id, upstream_id) VALUES "
+#define SCHED_DEP_ROW "(?, ?)"
 static const char sched_sql_upsert[] =
-    "INSERT INTO actions (id, job_id, fire_at, revision) "
-    "VALUES (?, ?, FROM_UNIXTIME(?), ?) ON DUPLICATE KEY UPDATE"
-    " fire_at = IF(status IN ('WAITING', 'WITHDRAWN'), VALUES(fire_at), fire_at),"
-    " status = IF(status = 'WITHDRAWN', 'WAITING', status),"
-    " revision = VALUES(revision)";
-static const char sched_sql_dep[] =
-    "INSERT IGNORE INTO action_deps (action_id, upstream_id) VALUES (?, ?)";
+    SCHED_UPSERT_HEAD SCHED_UPSERT_ROW SCHED_UPSERT_TAIL;
+static const char sched_sql_dep[] = SCHED_DEP_HEAD SCHED_DEP_ROW;
+
+/* Versions are written SCHED_BATCH rows a statement: a job due every
+ * minute has 2,880 of them, and one statement a row kept the store thread
+ * (and so every other write of the master) busy for seconds. */
+#define SCHED_BATCH 200
+
+struct sched_batch {
+  const char *one;  /* the statement for one row */
+  char *many;       /* owned: the statement for SCHED_BATCH rows */
+  int width, n;     /* parameters a row; rows held */
+  struct db_param p[SCHED_BATCH * 4];
+};
+
+static char *sched_many_sql(const char *head, const char *row,
+                            const char *tail) {
+  size_t len = strlen(head) + SCHED_BATCH * (strlen(row) + 1) + strlen(tail) + 1;
+  char *sql = malloc(len);
+  if (sql == NULL) return NULL;
+  char *p = sql + sprintf(sql, "%s", head);
+  for (int i = 0; i < SCHED_BATCH; i++) p += sprintf(p, "%s%s", i ? "," : "", row);
+  sprintf(p, "%s", tail);
+  return sql;
+}
+
+/* Writes the rows held: all at once if a full batch, else one by one. */
+static int sched_batch_flush(struct db_conn *db, struct sched_batch *b) {
+  int rc = 0;
+  if (b->n == SCHED_BATCH && b->many != NULL)
+    rc = db_exec(db, b->many, b->p, b->n * b->width) < 0 ? -1 : 0;
+  else
+    for (int i = 0; i < b->n && rc == 0; i++)
+      rc = db_exec(db, b->one, b->p + i * b->width, b->width) < 0 ? -1 : 0;
+  b->n = 0;
+  return rc;
+}
+
+/* Store thread only. */
+static struct sched_batch sched_ups = {.one = sched_sql_upsert, .width = 4};
+static struct sched_batch sched_deps = {.one = sched_sql_dep, .width = 2};
+
+static int sched_batch_add(struct db_conn *db, struct sched_batch *b,
+                           const struct db_param *row) {
+  memcpy(b->p + b->n * b->width, row, (size_t)b->width * sizeof(*row));
+  return ++b->n == SCHED_BATCH ? sched_batch_flush(db, b) : 0;
+}
 /* Only the versions about to be written again: a waiting one whose time
  * has passed keeps its upstreams (after a takeover it still has to run). */
 static const char sched_sql_dep_clear[] =
@@ -175,30 +226,62 @@ none:
   return NULL;
 }
 
+/* One generation.  Computing is done once; writing goes SCHED_CHUNK rows
+ * an operation (a transaction each), so the fence's share lock on the
+ * lease row is never held long enough to delay the lease's renewal, and
+ * the master's other writes go in between. */
+#define SCHED_CHUNK 20000
+
 struct sched_gen_op {
   struct store_op op;
+  bool computed, finished;
+  char mark[128];
+  bool new_day;
+  int64_t now;
+  struct sched_job *jobs; /* owned, n of them */
+  size_t n;
+  uint32_t *edges;        /* owned */
+  int64_t **deps;         /* owned: per job, matched upstream versions */
+  size_t job, ver;        /* where the next chunk starts (set by done) */
+  size_t next_job, next_ver; /* where this chunk ended */
   size_t written; /* actions written */
-  int jobs;       /* jobs regenerated */
+  int jobs_done;  /* jobs regenerated */
 };
 
-static int sched_gen_work(struct db_conn *db, struct store_op *op) {
-  struct sched_gen_op *g = (struct sched_gen_op *)op;
+static void sched_gen_free(struct sched_gen_op *g) {
+  for (size_t i = 0; g->jobs && i < g->n; i++) {
+    free(g->jobs[i].v);
+    if (g->deps) free(g->deps[i]);
+  }
+  free(g->deps);
+  free(g->jobs);
+  free(g->edges);
+  g->jobs = NULL;
+  g->deps = NULL;
+  g->edges = NULL;
+  g->computed = false;
+}
+
+/* Reads the jobs and computes every version; 1 if there is nothing to do. */
+static int sched_gen_compute(struct db_conn *db, struct sched_gen_op *g) {
   struct db_rows r, e;
   if (db_query(db, sched_sql_mark, NULL, 0, &r) < 0) return -1;
-  char mark[128];
-  snprintf(mark, sizeof(mark), "%s", r.nrows ? db_cell(&r, 0, 0) : "");
+  snprintf(g->mark, sizeof(g->mark), "%s", r.nrows ? db_cell(&r, 0, 0) : "");
   db_rows_free(&r);
-  if (strcmp(mark, sc.watermark) == 0) return 0; /* nothing changed */
+  if (strcmp(g->mark, sc.watermark) == 0) return 1; /* nothing changed */
   if (db_query(db, sched_sql_jobs, NULL, 0, &r) < 0) return -1;
   if (db_query(db, sched_sql_edges, NULL, 0, &e) < 0) {
     db_rows_free(&r);
     return -1;
   }
   size_t n = (size_t)r.nrows;
-  struct sched_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
-  uint32_t *edges = calloc((size_t)e.nrows + 1, sizeof(uint32_t));
+  g->n = n;
+  g->jobs = calloc(n ? n : 1, sizeof(*g->jobs));
+  g->edges = calloc((size_t)e.nrows + 1, sizeof(uint32_t));
+  g->deps = calloc(n ? n : 1, sizeof(*g->deps));
+  struct sched_job *jobs = g->jobs;
   int rc = -1;
-  if (jobs == NULL || edges == NULL) goto out;
+  if (jobs == NULL || g->edges == NULL || g->deps == NULL) goto out;
   for (size_t i = 0; i < n; i++) {
     jobs[i].id = (uint32_t)strtoul(db_cell(&r, (int)i, 0), NULL, 10);
     jobs[i].revision = (uint32_t)strtoul(db_cell(&r, (int)i, 1), NULL, 10);
@@ -208,20 +291,18 @@ static int sched_gen_work(struct db_conn *db, struct store_op *op) {
   }
   for (int i = 0; i < e.nrows; i++) { /* edges sorted by job id */
     struct sched_job *j = sched_find(jobs, n, (uint32_t)strtoul(db_cell(&e, i, 0), NULL, 10));
-    edges[i] = (uint32_t)strtoul(db_cell(&e, i, 1), NULL, 10);
+    g->edges[i] = (uint32_t)strtoul(db_cell(&e, i, 1), NULL, 10);
     if (j == NULL) continue;
-    if (j->ups == NULL) j->ups = &edges[i];
+    if (j->ups == NULL) j->ups = &g->edges[i];
     j->nups++;
   }
-  int64_t now = (int64_t)time(NULL);
+  g->now = (int64_t)time(NULL);
   char err[300] = "";
   for (size_t i = 0; i < n; i++)
     if (jobs[i].has_cron) {
-      sched_cron_versions(&jobs[i], now, err, sizeof(err));
+      sched_cron_versions(&jobs[i], g->now, err, sizeof(err));
       jobs[i].done = true;
     }
-  int64_t **deps = calloc(n ? n : 1, sizeof(*deps));
-  if (deps == NULL) goto out;
   /* dependents after their upstreams (the graph has no cycles) */
   for (bool progress = true; progress;) {
     progress = false;
@@ -233,77 +314,121 @@ static int sched_gen_work(struct db_conn *db, struct store_op *op) {
         ready = u == NULL || u->done;
       }
       if (!ready) continue;
-      deps[i] = sched_dep_versions(&jobs[i], jobs, n);
+      g->deps[i] = sched_dep_versions(&jobs[i], jobs, n);
       jobs[i].done = progress = true;
     }
   }
   if (err[0]) log_warn("sched: %s", err);
-  /* Write what changed since our last generation. */
   if (sc.gen_rev == NULL) sc.gen_rev = calloc(VERSION_JOB_MAX + 1, sizeof(uint32_t));
-  bool new_day = strcmp(strrchr(mark, '/') ? strrchr(mark, '/') : "",
-                        strrchr(sc.watermark, '/') ? strrchr(sc.watermark, '/') : "") != 0;
+  g->new_day = strcmp(strrchr(g->mark, '/') ? strrchr(g->mark, '/') : "",
+                      strrchr(sc.watermark, '/') ? strrchr(sc.watermark, '/') : "") != 0;
+  g->computed = true;
+  g->job = g->ver = 0;
   rc = 0;
-  for (size_t i = 0; i < n && rc == 0; i++) {
-    struct sched_job *j = &jobs[i];
-    bool upstream_changed = false;
-    for (size_t k = 0; k < j->nups; k++) {
-      struct sched_job *u = sched_find(jobs, n, j->ups[k]);
-      if (u && sc.gen_rev && sc.gen_rev[u->id] != u->revision) upstream_changed = true;
-    }
-    if (sc.gen_rev && sc.gen_rev[j->id] == j->revision && !new_day &&
-        !upstream_changed)
-      continue;
-    struct db_param w[] = {DB_U64(j->id), DB_U64(j->revision)};
-    if (db_exec(db, sched_sql_withdraw, w, 2) < 0) { rc = -1; break; }
-    struct db_param dc[] = {DB_U64(j->id), DB_I64(now)};
-    if (j->nups && db_exec(db, sched_sql_dep_clear, dc, 2) < 0) { rc = -1; break; }
-    for (size_t v = 0; v < j->nv; v++) {
-      /* A time already past when the version is first written is not a
-       * misfire: the job did not exist, or had another schedule, then.
-       * (Existing rows are left alone: those follow the misfire policy.) */
-      if (j->v[v].fire_at < now) continue;
-      struct db_param p[] = {DB_I64(j->v[v].id), DB_U64(j->id),
-                             DB_I64(j->v[v].fire_at), DB_U64(j->revision)};
-      if (db_exec(db, sched_sql_upsert, p, 4) < 0) { rc = -1; break; }
-      for (size_t k = 0; deps[i] && k < j->nups; k++) {
-        struct db_param d[] = {DB_I64(j->v[v].id),
-                               DB_I64(deps[i][v * j->nups + k])};
-        if (db_exec(db, sched_sql_dep, d, 2) < 0) { rc = -1; break; }
-      }
-      g->written++;
-    }
-    g->jobs++;
-  }
-  if (rc == 0) {
-    /* Applied when the transaction commits; if it does not, the next
-     * generation rewrites everything (writes are idempotent). */
-    snprintf(sc.watermark, sizeof(sc.watermark), "%s", mark);
-    for (size_t i = 0; i < n && sc.gen_rev; i++)
-      sc.gen_rev[jobs[i].id] = jobs[i].revision;
-  }
-  for (size_t i = 0; i < n; i++) {
-    free(jobs[i].v);
-    free(deps[i]);
-  }
-  free(deps);
 out:
-  free(jobs);
-  free(edges);
   db_rows_free(&r);
   db_rows_free(&e);
   return rc;
 }
 
+/* Whether job i's versions must be written (it or an upstream changed). */
+static bool sched_gen_needed(const struct sched_gen_op *g, size_t i) {
+  const struct sched_job *j = &g->jobs[i];
+  if (sc.gen_rev == NULL || sc.gen_rev[j->id] != j->revision || g->new_day)
+    return true;
+  for (size_t k = 0; k < j->nups; k++) {
+    const struct sched_job *u = sched_find(g->jobs, g->n, j->ups[k]);
+    if (u && sc.gen_rev[u->id] != u->revision) return true;
+  }
+  return false;
+}
+
+/* Writes versions from (g->job, g->ver) on, up to SCHED_CHUNK of them. */
+static int sched_gen_write(struct db_conn *db, struct sched_gen_op *g) {
+  size_t rows = 0, i = g->job, v = g->ver;
+  sched_ups.n = sched_deps.n = 0;
+  for (; i < g->n && rows < SCHED_CHUNK; i++, v = 0) {
+    struct sched_job *j = &g->jobs[i];
+    if (!sched_gen_needed(g, i)) continue;
+    if (v == 0) { /* the job's first chunk */
+      struct db_param w[] = {DB_U64(j->id), DB_U64(j->revision)};
+      struct db_param dc[] = {DB_U64(j->id), DB_I64(g->now)};
+      if (db_exec(db, sched_sql_withdraw, w, 2) < 0 ||
+          (j->nups && db_exec(db, sched_sql_dep_clear, dc, 2) < 0))
+        return -1;
+      g->jobs_done++;
+    }
+    for (; v < j->nv && rows < SCHED_CHUNK; v++) {
+      /* A time already past when the version is first written is not a
+       * misfire: the job did not exist, or had another schedule, then.
+       * (Existing rows are left alone: those follow the misfire policy.) */
+      if (j->v[v].fire_at < g->now) continue;
+      struct db_param p[] = {DB_I64(j->v[v].id), DB_U64(j->id),
+                             DB_I64(j->v[v].fire_at), DB_U64(j->revision)};
+      if (sched_batch_add(db, &sched_ups, p) < 0) return -1;
+      for (size_t k = 0; g->deps[i] && k < j->nups; k++) {
+        struct db_param d[] = {DB_I64(j->v[v].id),
+                               DB_I64(g->deps[i][v * j->nups + k])};
+        if (sched_batch_add(db, &sched_deps, d) < 0) return -1;
+      }
+      rows++;
+    }
+    if (v < j->nv) break; /* the chunk is full inside this job */
+  }
+  if (sched_batch_flush(db, &sched_ups) < 0 ||
+      sched_batch_flush(db, &sched_deps) < 0)
+    return -1;
+  g->written += rows;
+  g->next_job = i;
+  g->next_ver = i < g->n ? v : 0;
+  if (i >= g->n) {
+    /* Applied when the last transaction commits; if it does not, the next
+     * generation rewrites everything (writes are idempotent). */
+    snprintf(sc.watermark, sizeof(sc.watermark), "%s", g->mark);
+    for (size_t k = 0; k < g->n && sc.gen_rev; k++)
+      sc.gen_rev[g->jobs[k].id] = g->jobs[k].revision;
+  }
+  return 0;
+}
+
+static int sched_gen_work(struct db_conn *db, struct store_op *op) {
+  struct sched_gen_op *g = (struct sched_gen_op *)op;
+  if (!g->computed) {
+    if (sched_ups.many == NULL) {
+      sched_ups.many = sched_many_sql(SCHED_UPSERT_HEAD, SCHED_UPSERT_ROW,
+                                      SCHED_UPSERT_TAIL);
+      sched_deps.many = sched_many_sql(SCHED_DEP_HEAD, SCHED_DEP_ROW, "");
+    }
+    /* Reading and computing: unfenced, so the lease row is not locked
+     * meanwhile.  Writing follows in fenced chunks. */
+    int rc = sched_gen_compute(db, g);
+    if (rc != 0) g->finished = true;
+    return rc < 0 ? -1 : 0;
+  }
+  return sched_gen_write(db, g);
+}
+
 static void sched_gen_done(struct store_op *op) {
   struct sched_gen_op *g = (struct sched_gen_op *)op;
+  if (op->status == STORE_OK && !g->finished && g->computed && sc.active &&
+      (op->epoch == 0 || g->next_job < g->n)) {
+    if (op->epoch != 0) { /* a chunk committed: go on after it */
+      g->job = g->next_job;
+      g->ver = g->next_ver;
+    }
+    op->epoch = sc.epoch;
+    store_submit(&g->op);
+    return;
+  }
   sc.gen_pending = false;
   if (op->status == STORE_FENCED) sched_fenced(op);
   else if (op->status != STORE_OK) {
     sc.watermark[0] = '\0'; /* write everything again next time */
     if (sc.gen_rev) memset(sc.gen_rev, 0, (VERSION_JOB_MAX + 1) * sizeof(uint32_t));
-  } else if (g->jobs > 0)
-    log_info("sched: versions of %d job(s) written (%zu actions)", g->jobs,
-             g->written);
+  } else if (g->jobs_done > 0)
+    log_info("sched: versions of %d job(s) written (%zu actions)",
+             g->jobs_done, g->written);
+  sched_gen_free(g);
   free(g);
 }
 
@@ -313,7 +438,7 @@ static void sched_gen_cb(struct ev_loop *loop, ev_timer *t, int revents) {
   if (g == NULL) return;
   g->op.work = sched_gen_work;
   g->op.done = sched_gen_done;
-  g->op.epoch = sc.epoch;
+  g->op.epoch = 0; /* computing reads only; the writes are fenced */
   sc.gen_pending = true;
   store_submit(&g->op);
 }
@@ -356,9 +481,18 @@ static const char sched_sql_rerun_next[] =
     "UPDATE instances SET status = 'QUEUED', queued_at = NOW(6) "
     "WHERE rerun_id = ? AND status = 'WAITING' ORDER BY bizdate, id LIMIT ?";
 
+/* Seconds until the next cron action is due, so the master can wake up
+ * right then instead of at its next tick. */
+static const char sched_sql_next[] =
+    "SELECT TIMESTAMPDIFF(MICROSECOND, NOW(6), MIN(a.fire_at)) "
+    "FROM actions a JOIN jobs j ON j.id = a.job_id "
+    "WHERE a.status = 'WAITING' AND j.enabled = 1 AND j.cron IS NOT NULL"
+    " AND a.revision = j.revision AND a.fire_at > NOW(6)";
+
 struct sched_fire_op {
   struct store_op op;
   int64_t fired;
+  double next_in; /* seconds; < 0 if unknown */
 };
 
 static int sched_reruns_work(struct db_conn *db, int64_t *fired) {
@@ -396,21 +530,49 @@ static int sched_fire_work(struct db_conn *db, struct store_op *op) {
   }
   db_rows_free(&r);
   f->fired = db_exec(db, sched_sql_instances, NULL, 0);
-  if (f->fired < 0 || db_exec(db, sched_sql_queued, NULL, 0) < 0) return -1;
-  return sched_reruns_work(db, &f->fired);
+  if (f->fired < 0 || db_exec(db, sched_sql_queued, NULL, 0) < 0 ||
+      sched_reruns_work(db, &f->fired) < 0 ||
+      db_query(db, sched_sql_next, NULL, 0, &r) < 0)
+    return -1;
+  f->next_in = r.nrows && db_cell(&r, 0, 0)
+                   ? strtod(db_cell(&r, 0, 0), NULL) / 1e6
+                   : -1.0;
+  db_rows_free(&r);
+  return 0;
 }
+
+static void sched_fire_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
 static void sched_fire_done(struct store_op *op) {
   struct sched_fire_op *f = (struct sched_fire_op *)op;
   sc.fire_pending = false;
   if (op->status == STORE_FENCED) sched_fenced(op);
-  else if (op->status == STORE_OK && f->fired > 0)
+  else if (op->status == STORE_OK && f->fired > 0) {
     log_info("sched: %lld action(s) queued", (long long)f->fired);
+    run_poll_now(); /* they go out now, not at the queue's next read */
+  }
+  /* Due before the next tick: wake up exactly then. */
+  if (sc.active && op->status == STORE_OK && f->next_in >= 0 &&
+      f->next_in < SCHED_FIRE_S) {
+    ev_timer_stop(node.loop, &sc.exact);
+    ev_timer_set(&sc.exact, f->next_in + 0.0002, 0.);
+    ev_timer_start(node.loop, &sc.exact);
+  }
   free(f);
+  if (sc.fire_again) {
+    sc.fire_again = false;
+    sched_fire_cb(node.loop, &sc.fire, 0);
+  }
 }
 
+void sched_kick(void) { sched_fire_cb(node.loop, &sc.fire, 0); }
+
 static void sched_fire_cb(struct ev_loop *loop, ev_timer *t, int revents) {
-  if (!sc.active || sc.fire_pending) return;
+  if (!sc.active) return;
+  if (sc.fire_pending) {
+    if (t != &sc.fire || revents == 0) sc.fire_again = true; /* not the tick */
+    return;
+  }
   struct sched_fire_op *f = calloc(1, sizeof(*f));
   if (f == NULL) return;
   f->op.work = sched_fire_work;
@@ -433,6 +595,7 @@ void sched_start(uint64_t epoch) {
   ev_timer_start(node.loop, &sc.gen);
   ev_timer_init(&sc.fire, sched_fire_cb, 0.1, SCHED_FIRE_S);
   ev_timer_start(node.loop, &sc.fire);
+  ev_init(&sc.exact, sched_fire_cb);
 }
 
 void sched_stop(void) {
@@ -440,4 +603,5 @@ void sched_stop(void) {
   sc.active = false;
   ev_timer_stop(node.loop, &sc.gen);
   ev_timer_stop(node.loop, &sc.fire);
+  ev_timer_stop(node.loop, &sc.exact);
 }

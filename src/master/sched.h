@@ -11,5 +11,7 @@
 
 void sched_start(uint64_t epoch);
 void sched_stop(void);
+/* Looks for due and released actions now (e.g. an upstream succeeded). */
+void sched_kick(void);
 
 #endif

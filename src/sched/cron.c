@@ -369,8 +369,11 @@ static uint32_t cron_day_mask(const struct cron *c, int y, int m) {
     int d = 1 + (c->dow_nth_day - first + 7) % 7 + (c->dow_nth - 1) * 7;
     if (d <= dim) dow |= 1u << d;
   } else {
-    for (int d = 1; d <= dim; d++)
-      if (c->dow & (1u << ((first + d - 1) % 7))) dow |= 1u << d;
+    /* day d has weekday (first + d - 1) % 7: each weekday w in the set
+     * marks every 7th day from its first date on */
+    const uint64_t weekly = 0x10204081ull; /* bits 0, 7, 14, 21, 28 */
+    for (int w = 0; w < 7; w++)
+      if (c->dow & (1u << w)) dow |= (uint32_t)(weekly << (1 + (w - first + 7) % 7));
   }
   /* Unix (as Vixie cron): a field starting with `*` makes the two
    * combine with AND, else either one fires.  Quartz: the field that does
@@ -473,10 +476,14 @@ int cron_next(const struct cron *c, const struct civil *after,
 
 int cron_next_utc(const struct cron *c, const struct tz *z, int64_t after_utc,
                   int64_t *out) {
-  /* Walk local candidates from the local time of `after`, one hour back
-   * so that a candidate in an overlap is not missed. */
+  /* Walk local candidates from the local time of `after`; two hours back
+   * when the offset changed lately, so that a candidate in an overlap is
+   * not missed (otherwise, starting there would cost an every-minute
+   * cron 120 steps a call). */
   struct civil from, t;
-  civil_from_epoch(after_utc + tz_offset(z, after_utc) - 7200, &from);
+  int64_t off = tz_offset(z, after_utc);
+  int64_t back = tz_offset(z, after_utc - 7200) == off ? 0 : 7200;
+  civil_from_epoch(after_utc + off - back, &from);
   for (int guard = 0; guard < 10000; guard++) {
     if (cron_next(c, &from, &t) < 0) return -1;
     int64_t local = civil_to_epoch(&t);

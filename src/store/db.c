@@ -128,7 +128,50 @@ static void db_forget(struct db_conn *c, const char *sql) {
   }
 }
 
-#define DB_MAX_PARAMS 64
+#define DB_MAX_PARAMS 4096 /* multi-row inserts */
+#define DB_STACK_PARAMS 64 /* bound from the stack up to this many */
+
+/* Binds p to st in b (np entries, with lens and isnull beside). */
+static void db_bind(const struct db_param *p, int np, MYSQL_BIND *b,
+                    unsigned long *lens, my_bool *isnull) {
+  memset(b, 0, sizeof(b[0]) * (size_t)(np ? np : 1));
+  for (int i = 0; i < np; i++) {
+    isnull[i] = 0;
+    b[i].is_null = &isnull[i];
+    switch (p[i].type) {
+    case DB_T_I64:
+      b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+      b[i].buffer = (void *)&p[i].i64;
+      break;
+    case DB_T_U64:
+      b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+      b[i].buffer = (void *)&p[i].u64;
+      b[i].is_unsigned = 1;
+      break;
+    case DB_T_DOUBLE:
+      b[i].buffer_type = MYSQL_TYPE_DOUBLE;
+      b[i].buffer = (void *)&p[i].d;
+      break;
+    case DB_T_STR:
+      if (p[i].s == NULL) {
+        b[i].buffer_type = MYSQL_TYPE_NULL;
+        isnull[i] = 1;
+        break;
+      }
+      b[i].buffer_type = MYSQL_TYPE_STRING;
+      b[i].buffer = (void *)p[i].s;
+      lens[i] = p[i].len < 0 ? strlen(p[i].s) : (unsigned long)p[i].len;
+      b[i].buffer_length = lens[i];
+      b[i].length = &lens[i];
+      break;
+    case DB_T_NULL:
+    default:
+      b[i].buffer_type = MYSQL_TYPE_NULL;
+      isnull[i] = 1;
+      break;
+    }
+  }
+}
 
 /* Prepares (cached), binds and executes.  Returns the statement or NULL
  * with the error recorded. */
@@ -152,51 +195,29 @@ static MYSQL_STMT *db_run(struct db_conn *c, const char *sql,
                mysql_stmt_param_count(st), np);
       return NULL;
     }
-    MYSQL_BIND b[DB_MAX_PARAMS];
-    unsigned long lens[DB_MAX_PARAMS];
-    my_bool isnull[DB_MAX_PARAMS];
-    memset(b, 0, sizeof(b[0]) * (size_t)(np ? np : 1));
-    for (int i = 0; i < np; i++) {
-      isnull[i] = 0;
-      b[i].is_null = &isnull[i];
-      switch (p[i].type) {
-      case DB_T_I64:
-        b[i].buffer_type = MYSQL_TYPE_LONGLONG;
-        b[i].buffer = (void *)&p[i].i64;
-        break;
-      case DB_T_U64:
-        b[i].buffer_type = MYSQL_TYPE_LONGLONG;
-        b[i].buffer = (void *)&p[i].u64;
-        b[i].is_unsigned = 1;
-        break;
-      case DB_T_DOUBLE:
-        b[i].buffer_type = MYSQL_TYPE_DOUBLE;
-        b[i].buffer = (void *)&p[i].d;
-        break;
-      case DB_T_STR:
-        if (p[i].s == NULL) {
-          b[i].buffer_type = MYSQL_TYPE_NULL;
-          isnull[i] = 1;
-          break;
-        }
-        b[i].buffer_type = MYSQL_TYPE_STRING;
-        b[i].buffer = (void *)p[i].s;
-        lens[i] = p[i].len < 0 ? strlen(p[i].s) : (unsigned long)p[i].len;
-        b[i].buffer_length = lens[i];
-        b[i].length = &lens[i];
-        break;
-      case DB_T_NULL:
-      default:
-        b[i].buffer_type = MYSQL_TYPE_NULL;
-        isnull[i] = 1;
-        break;
+    MYSQL_BIND sb[DB_STACK_PARAMS], *b = sb;
+    unsigned long slens[DB_STACK_PARAMS], *lens = slens;
+    my_bool snull[DB_STACK_PARAMS], *isnull = snull;
+    if (np > DB_STACK_PARAMS) {
+      b = malloc((size_t)np * sizeof(*b));
+      lens = malloc((size_t)np * sizeof(*lens));
+      isnull = malloc((size_t)np * sizeof(*isnull));
+      if (b == NULL || lens == NULL || isnull == NULL) {
+        free(b), free(lens), free(isnull);
+        snprintf(c->err, sizeof(c->err), "out of memory binding %d parameters", np);
+        return NULL;
       }
     }
-    if (np > 0 && mysql_stmt_bind_param(st, b) != 0) {
+    db_bind(p, np, b, lens, isnull);
+    /* lens and isnull are read by the execute, so they live until then */
+    int brc = np > 0 ? mysql_stmt_bind_param(st, b) : 0;
+    int xrc = brc == 0 ? mysql_stmt_execute(st) : 0;
+    if (b != sb) free(b), free(lens), free(isnull);
+    if (brc != 0) {
       db_fail(c, mysql_stmt_errno(st), "bind", mysql_stmt_error(st));
       return NULL;
     }
-    if (mysql_stmt_execute(st) != 0) {
+    if (xrc != 0) {
       unsigned int e = mysql_stmt_errno(st);
       if (e == ER_NEED_REPREPARE && attempt == 0) {
         db_forget(c, sql);

@@ -153,6 +153,31 @@ class TestOperations(OpsTest):
         self.assertEqual(rc, 2)
         self.assertIn("no such job", err)
 
+    def test_variables_folders_and_date_macros(self):
+        self.cli("folder", "set", "/etl", "--var", "region=eu", "--var",
+                 "who=folder")
+        self.cli("folder", "set", "/etl/daily", "--var", "region=us")
+        folders = self.jcli("folder", "list")["folders"]
+        self.assertEqual([f["path"] for f in folders], ["/etl", "/etl/daily"])
+        self.add("vars", 'echo "${region} ${who} ${own} ${yesterday}'
+                 ' ${zdt.addDay(-1).format("yyyyMMdd")}'
+                 ' ${zdt.addMonth(-1).format("yyyy-MM")} ${HOME:+shell}"',
+                 extra=("--folder", "/etl/daily", "--var", "own=job"))
+        self.cli("rerun", "vars", "--from", "2026-03-01", "--to", "2026-03-01")
+        row = self.wait_job("vars", 1)[0]
+        self.assertEqual(self.cli("log", str(row["id"])),
+                         "us folder job 20260228 20260228 2026-02 shell\n")
+        # a bad macro fails the instance without running it, saying why
+        self.add("badmacro", 'echo ${zdt.adDay(1)}')
+        iid = json.loads(self.cli("--json", "run", "badmacro"))["instance"]
+        inst = self.wait_final(iid)
+        self.assertEqual(inst["status"], "FAILED")
+        self.assertIn("adDay", inst["reason"])
+        rc, out, err = self.cli("job", "add", "badvar", "--script", "true",
+                                "--cron", NEVER, "--var", "no spaces=x", ok=False)
+        self.assertEqual(rc, 2)
+        self.assertIn("variables", err)
+
     def test_stop_cancel_retry(self):
         self.add("long", "echo started; sleep 60")
         iid = json.loads(self.cli("--json", "run", "long"))["instance"]
@@ -225,12 +250,14 @@ class TestMasterFailoverMidDag(OpsTest):
 
     def setUp(self):
         super().setUp()
-        self.m1 = self.c.node("m1")
+        # the masters run no DAG job: killing one must not kill a job
+        self.m1 = self.c.node("m1", groups="ctl")
         self.c.wait_master(among=("m1",))
-        self.m2 = self.c.node("m2")
-        self.w = self.c.node("w1", master_group=False, groups="default,etl")
+        self.m2 = self.c.node("m2", groups="ctl")
+        self.w1 = self.c.node("w1", master_group=False, groups="default")
+        self.w2 = self.c.node("w2", master_group=False, groups="etl")
         self.via = self.m2
-        self.c.wait_workers(self.m1, ["m1", "m2", "w1"])
+        self.c.wait_workers(self.m1, ["m1", "m2", "w1", "w2"])
 
     def test_dag_completes_once(self):
         def add(name, *sched, group="default"):
