@@ -197,10 +197,11 @@ static int run_poll_work(struct db_conn *db, struct store_op *op) {
   return 0;
 }
 
-/* An instance whose script cannot be expanded fails without running. */
+/* An instance whose script cannot be expanded, or that a worker cannot
+ * run for a reason that would not go away, fails without running. */
 static const char run_sql_bad_script[] =
     "UPDATE instances SET status = 'FAILED', reason = ?, ended_at = NOW(6) "
-    "WHERE id = ? AND status = 'QUEUED'";
+    "WHERE id = ? AND status IN ('QUEUED', 'DISPATCHED')";
 static const char run_sql_bad_action[] =
     "UPDATE actions a JOIN instances i ON i.action_id = a.id"
     " SET a.status = 'FAILED', a.instance_id = i.id WHERE i.id = ?";
@@ -414,6 +415,15 @@ static void run_exec_reply(struct conn *c, void *arg,
      * it again if they do not (watch.c). */
     log_warn("run: worker %s did not answer for instance %llu",
              it->worker, (unsigned long long)id);
+    run_slot_free(it->worker);
+    run_remove(it);
+    return;
+  }
+  if (reply->payload_case == HERACRON__ENVELOPE__PAYLOAD_ERROR &&
+      reply->error->code == HERACRON__ERROR__CODE__BAD_REQUEST) {
+    snprintf(it->error, sizeof(it->error), "worker %s: %s", it->worker,
+             reply->error->message ? reply->error->message : "refused");
+    if (rn.active) run_fail(it);
     run_slot_free(it->worker);
     run_remove(it);
     return;

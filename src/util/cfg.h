@@ -23,6 +23,9 @@ struct cfg {
     bool master_group;
     char *work_dir;
     uint32_t max_running;
+    char *interpreters;     /* "type=command [args],..." per job type */
+    uint32_t log_max_bytes; /* per instance: head and tail kept */
+    uint32_t kill_grace_ms; /* SIGTERM -> SIGKILL on timeout or stop */
   } node;
   struct {
     char *listen;              /* host:port for worker connections */

@@ -20,7 +20,7 @@
 #include "util/log.h"
 
 #define EXEC_CHUNK 16384
-#define EXEC_LOG_MAX (64u << 20) /* bytes streamed per instance */
+#define EXEC_MAX_ARGS 16
 
 struct exec_proc {
   struct exec_proc *next;
@@ -36,7 +36,10 @@ struct exec_proc {
   int status;           /* wait status */
   bool timed_out, stopped;
   uint32_t seq;
-  uint64_t logged;      /* bytes streamed */
+  uint64_t logged;      /* bytes streamed (the head) */
+  uint64_t cut;         /* bytes dropped between head and tail */
+  uint8_t *tail;        /* owned: ring of the last bytes past the head */
+  size_t tail_cap, tail_len, tail_pos;
   uint32_t grace_ms;
   char reason[128];
 };
@@ -61,10 +64,68 @@ static const char *exec_trigger_name(Heracron__Trigger t) {
   }
 }
 
+/* Output: the first half of node.log_max_bytes streams as it comes; past
+ * it, the last half is kept in a ring and sent at the end behind a line
+ * saying how much was cut. */
+static void exec_log(struct exec_proc *p, const uint8_t *buf, size_t n) {
+  uint64_t head = node.cfg.node.log_max_bytes / 2;
+  if (p->logged < head) {
+    size_t k = n < head - p->logged ? n : (size_t)(head - p->logged);
+    p->logged += k;
+    ex.sink.on_log(p->instance_id, ++p->seq, buf, k);
+    buf += k;
+    n -= k;
+  }
+  if (n == 0) return;
+  if (p->tail == NULL) {
+    p->tail_cap = node.cfg.node.log_max_bytes - head;
+    if ((p->tail = malloc(p->tail_cap)) == NULL) {
+      p->cut += n;
+      return;
+    }
+  }
+  if (n > p->tail_cap) { /* only its last tail_cap bytes can stay */
+    p->cut += p->tail_len + (n - p->tail_cap);
+    buf += n - p->tail_cap;
+    n = p->tail_cap;
+    p->tail_len = p->tail_pos = 0;
+  }
+  size_t room = p->tail_cap - p->tail_len;
+  if (n > room) p->cut += n - room; /* the oldest are overwritten */
+  p->tail_len = p->tail_len + n > p->tail_cap ? p->tail_cap : p->tail_len + n;
+  size_t first = n < p->tail_cap - p->tail_pos ? n : p->tail_cap - p->tail_pos;
+  memcpy(p->tail + p->tail_pos, buf, first);
+  memcpy(p->tail, buf + first, n - first);
+  p->tail_pos = (p->tail_pos + n) % p->tail_cap;
+}
+
+static void exec_log_tail(struct exec_proc *p) {
+  if (p->tail_len == 0 && p->cut == 0) return;
+  if (p->cut > 0) {
+    char msg[160];
+    int l = snprintf(msg, sizeof(msg),
+                     "\n[heracron: %llu bytes of output cut here; the log "
+                     "keeps the first and the last %u bytes]\n",
+                     (unsigned long long)p->cut, node.cfg.node.log_max_bytes / 2);
+    ex.sink.on_log(p->instance_id, ++p->seq, (const uint8_t *)msg, (size_t)l);
+  }
+  size_t start = (p->tail_pos + p->tail_cap - p->tail_len) % p->tail_cap;
+  for (size_t done = 0; done < p->tail_len;) {
+    size_t k = p->tail_len - done;
+    size_t at = (start + done) % p->tail_cap;
+    if (k > p->tail_cap - at) k = p->tail_cap - at;
+    if (k > EXEC_CHUNK) k = EXEC_CHUNK;
+    ex.sink.on_log(p->instance_id, ++p->seq, p->tail + at, k);
+    done += k;
+  }
+}
+
 static void exec_finish(struct exec_proc *p) {
   if (!p->exited || p->fd >= 0) return; /* wait for both exit and EOF */
   ev_timer_stop(node.loop, &p->timeout);
   ev_timer_stop(node.loop, &p->grace);
+  exec_log_tail(p);
+  free(p->tail);
   Heracron__StatusReport r = HERACRON__STATUS_REPORT__INIT;
   r.instance_id = p->instance_id;
   r.log_chunks = p->seq;
@@ -110,16 +171,7 @@ static void exec_out_cb(struct ev_loop *loop, ev_io *w, int revents) {
     exec_finish(p);
     return;
   }
-  if (p->logged < EXEC_LOG_MAX) {
-    p->logged += (uint64_t)n;
-    ex.sink.on_log(p->instance_id, ++p->seq, buf, (size_t)n);
-    if (p->logged >= EXEC_LOG_MAX) {
-      static const char cut[] = "\n[heracron: log cut at 64 MiB; the job "
-                                "goes on]\n";
-      ex.sink.on_log(p->instance_id, ++p->seq, (const uint8_t *)cut,
-                     sizeof(cut) - 1);
-    }
-  }
+  exec_log(p, buf, (size_t)n);
 }
 
 static void exec_child_cb(struct ev_loop *loop, ev_child *w, int revents) {
@@ -179,13 +231,42 @@ static int exec_mkdirs(char *path) {
   return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* The command line for a job type from node.interpreters ("type=command
+ * [args],..."): splits it into buf and argv; the number of words, 0 if
+ * the type is not there. */
+static int exec_interpreter(const char *type, char *buf, size_t len,
+                            char **argv) {
+  size_t tl = strlen(type);
+  for (const char *e = node.cfg.node.interpreters; e && *e;) {
+    const char *end = strchr(e, ',');
+    size_t el = end ? (size_t)(end - e) : strlen(e);
+    while (el > 0 && *e == ' ') e++, el--;
+    if (el > tl + 1 && strncmp(e, type, tl) == 0 && e[tl] == '=' &&
+        el - tl - 1 < len) {
+      snprintf(buf, len, "%.*s", (int)(el - tl - 1), e + tl + 1);
+      int argc = 0;
+      char *save = NULL;
+      for (char *w = strtok_r(buf, " ", &save); w && argc < EXEC_MAX_ARGS;
+           w = strtok_r(NULL, " ", &save))
+        argv[argc++] = w;
+      return argc > 0 && argv[0][0] == '/' ? argc : 0;
+    }
+    e = end ? end + 1 : NULL;
+  }
+  return 0;
+}
+
 int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   for (struct exec_proc *p = ex.procs; p; p = p->next)
     if (p->instance_id == x->instance_id) return p->pid; /* already runs */
-  if (strcmp(x->type, "shell") != 0 && x->type[0] != '\0') {
-    snprintf(err, errlen, "job type '%s' is not configured on this worker",
-             x->type);
-    return -1;
+  char interp[512];
+  char *argv[EXEC_MAX_ARGS + 2];
+  int argc = exec_interpreter(x->type[0] ? x->type : "shell", interp,
+                              sizeof(interp), argv);
+  if (argc <= 0) {
+    snprintf(err, errlen, "job type '%s' has no interpreter on this worker "
+             "(node.interpreters)", x->type);
+    return -EXEC_PERMANENT;
   }
   char dir[1024], script[1100];
   time_t now = time(NULL);
@@ -238,7 +319,8 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
     if (strncmp(environ[i], "HERACRON_", 9) != 0) envp[ne++] = environ[i];
   for (int i = 0; i < 6; i++) envp[ne++] = env[i];
   envp[ne] = NULL;
-  char *const argv[] = {(char *)"sh", script, NULL};
+  argv[argc] = script;
+  argv[argc + 1] = NULL;
   pid_t me = getpid();
   /* vfork: no copy of this (large, threaded) process's page tables, which
    * made fork() the worker's main cost at high job rates.  The child only
@@ -270,7 +352,7 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    execve("/bin/sh", argv, envp);
+    execve(argv[0], argv, envp);
     _exit(127);
   }
   int fork_errno = errno;
@@ -298,7 +380,7 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   p->trigger = x->trigger;
   p->pid = pid;
   p->fd = pfd[0];
-  p->grace_ms = x->kill_grace_ms ? x->kill_grace_ms : 5000;
+  p->grace_ms = x->kill_grace_ms ? x->kill_grace_ms : node.cfg.node.kill_grace_ms;
   ev_io_init(&p->out, exec_out_cb, p->fd, EV_READ);
   ev_io_start(node.loop, &p->out);
   ev_child_init(&p->child, exec_child_cb, pid, 0);

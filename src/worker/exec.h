@@ -22,7 +22,10 @@ struct exec_sink {
 
 void exec_init(const struct exec_sink *sink);
 
-/* Starts x.  Returns the pid, or -1 with a reason in err (nothing runs). */
+/* Starts x.  Returns the pid, or a negative value with a reason in err
+ * (nothing runs): -EXEC_PERMANENT when trying again cannot help (no
+ * interpreter for the job's type), else -1. */
+#define EXEC_PERMANENT 2
 int exec_start(const Heracron__Execute *x, char *err, size_t errlen);
 
 /* Asks instance id to stop (SIGTERM to its group, SIGKILL after grace).

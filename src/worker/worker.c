@@ -358,7 +358,9 @@ static int worker_on_execute(struct conn *c, const Heracron__Envelope *env) {
   if (node.stopping) snprintf(err, sizeof(err), "worker is shutting down");
   if (pid < 0) {
     Heracron__Error e = HERACRON__ERROR__INIT;
-    e.code = HERACRON__ERROR__CODE__INTERNAL;
+    /* BAD_REQUEST: the master fails the instance instead of retrying */
+    e.code = pid == -EXEC_PERMANENT ? HERACRON__ERROR__CODE__BAD_REQUEST
+                                    : HERACRON__ERROR__CODE__INTERNAL;
     e.message = err;
     out.payload_case = HERACRON__ENVELOPE__PAYLOAD_ERROR;
     out.error = &e;

@@ -94,6 +94,21 @@ class TestExecution(ClusterTest):
                    open("/proc/%d/stat" % pid).read().split()[2] == "Z", 10,
                    what="the grandchild to be killed")
 
+    def test_interpreter_per_type(self):
+        self.add("py", 'import os\nprint("py", os.environ["HERACRON_TRIGGER"])',
+                 "--type", "python")
+        inst = self.wait_final(self.run_job("py"))
+        self.assertEqual(inst["status"], "SUCCEEDED")
+        self.assertEqual(self.cli("log", str(inst["id"])), "py manual\n")
+        # a type no worker has: FAILED at once, saying why, not retried
+        self.add("rb", "puts 1", "--type", "ruby", "--retries", "3")
+        inst = self.wait_final(self.run_job("rb"))
+        self.assertEqual(inst["status"], "FAILED")
+        self.assertIn("no interpreter", inst["reason"])
+        time.sleep(1)
+        rows = json.loads(self.cli("--json", "instances", "--job", "rb"))["instances"]
+        self.assertEqual(len(rows), 1)
+
     def test_unknown_job(self):
         rc, out, err = self.c.run_cli("--url", self.m.url, "run", "nosuch")
         self.assertEqual(rc, 2)

@@ -206,6 +206,30 @@ class TestOperations(OpsTest):
             self.assertEqual(rc, code, (verb, err))
 
 
+class TestBoundedLog(OpsTest):
+    def setUp(self):
+        super().setUp()
+        self.m = self.via = self.c.node("m1", extra={"node.log_max_bytes": 8192})
+        self.c.wait_master(among=("m1",))
+        self.c.wait_workers(self.m, ["m1"])
+
+    def test_head_and_tail_kept(self):
+        self.add("chatty", "i=1; while [ $i -le 3000 ]; do echo line $i; "
+                 "i=$((i+1)); done")
+        iid = json.loads(self.cli("--json", "run", "chatty"))["instance"]
+        self.assertEqual(self.wait_final(iid)["status"], "SUCCEEDED")
+        log = self.cli("log", str(iid))
+        head, sep, tail = log.partition("\n[heracron: ")
+        self.assertTrue(sep, log[:200])
+        self.assertTrue(head.startswith("line 1\nline 2\n"))
+        self.assertEqual(len(head.encode()), 4096)
+        self.assertIn("bytes of output cut here", tail)
+        self.assertTrue(tail.endswith("line 2999\nline 3000\n"))
+        full = sum(len("line %d\n" % i) for i in range(1, 3001))
+        cut = int(tail.split()[0])
+        self.assertEqual(cut, full - 8192)
+
+
 class TestWorkerLoss(OpsTest):
     """SIGKILL of a worker in the middle of a job."""
 
