@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The heracron demo: a private MariaDB, three nodes on loopback (demo1 and
 # demo2 in the master group, demo3 a plain worker), who is master and how
-# loaded the workers are, then a failover (the master is killed with
-# SIGKILL).  Stops everything it started at the end or on Ctrl-C.
+# loaded the workers are, a sample DAG of five jobs run in dependency order
+# (and a flaky job retried), then a failover (the master is killed with
+# SIGKILL).  The web console is on http://127.0.0.1:18081/ (user admin,
+# the password is printed).  Stops everything it started at the end or on
+# Ctrl-C.
 #
 #   scripts/demo.sh [--forever]
 set -euo pipefail
@@ -61,22 +64,29 @@ database = heracron
 [cluster]
 token_file = $DEMO/cluster.token
 CONF
-"$B/heracron" -c "$DEMO/heracrond.conf" db init
+head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DEMO/admin.password"
+chmod 600 "$DEMO/admin.password"
+"$B/heracron" -c "$DEMO/heracrond.conf" db init --admin-user admin \
+  --admin-password-file "$DEMO/admin.password"
+# The CLI below acts with the cluster token (an administrator).
+export HERACRON_TOKEN
+HERACRON_TOKEN=$(cat "$DEMO/cluster.token")
 
 say "starting three nodes (logs in $DEMO/*.log)"
 start_node() { # name master-port http-port master-group
   "$B/heracrond" -c "$DEMO/heracrond.conf" --node.name="$1" \
     --node.address="127.0.0.1:$2" --master.listen="127.0.0.1:$2" \
     --http.listen="127.0.0.1:$3" --node.master_group="$4" \
-    --node.groups=default,etl --node.work_dir="$DEMO/$1-work" \
+    --node.groups="$5" --node.work_dir="$DEMO/$1-work" \
+    --http.console_dir="$ROOT/web" \
     >>"$DEMO/$1.log" 2>&1 &
   PIDS+=($!)
   eval "PID_$1=$!"
   echo "$1: pid $!, master port $2, http $3, master group $4"
 }
-start_node demo1 17071 18081 true
-start_node demo2 17072 18082 true
-start_node demo3 17073 18083 false
+start_node demo1 17071 18081 true default
+start_node demo2 17072 18082 true default
+start_node demo3 17073 18083 false default,etl
 
 show() {
   echo
@@ -86,7 +96,34 @@ show() {
 }
 
 say "the cluster (refreshed every 2 s)"
-for _ in 1 2 3 4 5 6; do sleep 2; show; done
+for _ in 1 2 3; do sleep 2; show; done
+
+H="$B/heracron --url http://127.0.0.1:18083"
+add() { $H job add "$@" --owner admin --folder /demo >/dev/null && echo "job $1 added"; }
+say "a sample DAG: extract -> (clean, enrich on the etl group) -> load -> report"
+add extract --cron '0 0 2 * * ?' \
+  --script 'echo "extracting day ${zdt.addDay(-1).format("yyyy-MM-dd")}"; sleep 1'
+add clean --upstream extract --script 'echo cleaning; sleep 1'
+add enrich --upstream extract --group etl \
+  --script 'echo "enriching on $(hostname) as $HERACRON_TRIGGER"; sleep 1'
+add load --upstream clean,enrich --script 'echo loading; sleep 1'
+add report --upstream load --script 'echo "report for $HERACRON_BIZDATE"'
+add flaky --cron '0 0 4 * * ?' --retries 1 --retry-wait 1 \
+  --script 'echo "attempt $HERACRON_ATTEMPT fails"; exit 3'
+sleep 3
+tomorrow=$(date -d tomorrow +%F)
+$H actions --date "$tomorrow" --job load
+action=$($H --json actions --date "$tomorrow" --job extract |
+  sed -n 's/.*"id": \([0-9]*\),.*/\1/p' | head -1)
+say "running the chain from extract's version $action now (recover --chain)"
+$H recover --chain "$action"
+$H run flaky
+for _ in $(seq 1 20); do
+  sleep 1
+  $H --json instances --job report | grep -q SUCCEEDED && break
+done
+$H instances
+echo; $H log "$($H --json instances --job enrich | sed -n 's/.*"id": \([0-9]*\),.*/\1/p' | head -1)"
 
 master=$("$B/heracron" --url http://127.0.0.1:18083 --json status |
   sed -n 's/.*"master": "\([^"]*\)".*/\1/p')
@@ -99,15 +136,16 @@ if [ -n "$master" ]; then
   for _ in 1 2 3 4; do sleep 2; show; done
   say "restarting $master: it comes back as a worker"
   case "$master" in
-    demo1) start_node demo1 17071 18081 true ;;
-    demo2) start_node demo2 17072 18082 true ;;
+    demo1) start_node demo1 17071 18081 true default ;;
+    demo2) start_node demo2 17072 18082 true default ;;
   esac
   sleep 3
   show
 fi
 
+say "web console: http://127.0.0.1:18081/ (or :18082, :18083), user admin, password $(cat "$DEMO/admin.password")"
 if [ "$FOREVER" -eq 1 ]; then
-  say "running until Ctrl-C; try: $B/heracron --url http://127.0.0.1:18081 workers"
+  say "running until Ctrl-C; try: HERACRON_TOKEN=\$(cat $DEMO/cluster.token) $B/heracron --url http://127.0.0.1:18081 workers"
   while sleep 5; do show; done
 fi
 say "demo finished"

@@ -8,7 +8,7 @@ PKGS=(
   build-essential autoconf automake libtool pkg-config
   libev-dev libprotobuf-c-dev protobuf-c-compiler
   libmariadb-dev mariadb-server mariadb-client
-  libesmtp-dev libssl-dev
+  libesmtp-dev libssl-dev libcrypt-dev
   libinih-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
   libcmocka-dev valgrind clang-14 libclang-rt-14-dev
   python3-aiosmtpd procps iproute2 tzdata

@@ -4,6 +4,7 @@
 #define HERACRON_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/cfg.h"
 
@@ -32,6 +33,14 @@ int cmd_rerun(struct cli *cli, int argc, char **argv);
 int cmd_debug(struct cli *cli, int argc, char **argv);
 int cmd_actions(struct cli *cli, int argc, char **argv);
 int cmd_folder(struct cli *cli, int argc, char **argv);
+int cmd_login(struct cli *cli, int argc, char **argv);
+int cmd_logout(struct cli *cli, int argc, char **argv);
+int cmd_user(struct cli *cli, int argc, char **argv);
+int cmd_audit(struct cli *cli, int argc, char **argv);
+
+/* Where `heracron login` keeps the token ($XDG_CONFIG_HOME/heracron/token
+ * or ~/.config/heracron/token).  0, or -1 if there is no home. */
+int cli_token_path(char *out, size_t len);
 /* stop, cancel, retry (argv[0] names which) */
 int cmd_instance_op(struct cli *cli, int argc, char **argv);
 

@@ -13,29 +13,10 @@
 static json_t *cmd_fetch(struct cli *cli, const char *path, int *rc) {
   json_t *j = NULL;
   int status = client_get(cli, path, &j);
-  if (status < 0) {
-    *rc = CLI_FAILED;
-    return NULL;
-  }
-  if (status != 200) {
-    const char *msg = json_string_value(json_object_get(j, "error"));
-    fprintf(stderr, "heracron: %s (HTTP %d)\n", msg ? msg : "request failed",
-            status);
-    json_decref(j);
-    *rc = status >= 400 && status < 500 && status != 404 ? CLI_USAGE
-                                                         : CLI_FAILED;
-    return NULL;
-  }
-  *rc = CLI_OK;
-  return j;
-}
-
-static void cmd_print_json(json_t *j) {
-  char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  if (s) {
-    puts(s);
-    free(s);
-  }
+  *rc = out_status(status, j);
+  if (*rc == CLI_OK) return j;
+  json_decref(j);
+  return NULL;
 }
 
 int cmd_status(struct cli *cli, int argc, char **argv) {
@@ -47,7 +28,7 @@ int cmd_status(struct cli *cli, int argc, char **argv) {
   json_t *j = cmd_fetch(cli, "/api/status", &rc);
   if (j == NULL) return rc;
   if (cli->json) {
-    cmd_print_json(j);
+    out_json(j);
     json_decref(j);
     return CLI_OK;
   }
@@ -85,7 +66,7 @@ int cmd_workers(struct cli *cli, int argc, char **argv) {
   json_t *j = cmd_fetch(cli, "/api/workers", &rc);
   if (j == NULL) return rc;
   if (cli->json) {
-    cmd_print_json(j);
+    out_json(j);
     json_decref(j);
     return CLI_OK;
   }

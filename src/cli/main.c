@@ -21,7 +21,9 @@ static void usage(FILE *f) {
           "Commands:\n"
           "  status       master, epoch, lease expiry, connected workers\n"
           "  workers      workers with load per core, memory, heartbeat age\n"
-          "  db init      create or migrate the database (uses [db] of -c)\n"
+          "  db init [--admin-user U --admin-password-file F]\n"
+          "               create or migrate the database (uses [db] of -c),\n"
+          "               and the first administrator\n"
           "  job add|list|show|update|enable|disable|delete ...\n"
           "               job definitions (heracron job for details)\n"
           "  run JOB      run a job now (MANUAL)\n"
@@ -35,6 +37,11 @@ static void usage(FILE *f) {
           "  debug [--group G] --script-file F [--follow]   ad-hoc script\n"
           "  stop ID | cancel ID | retry ID   instance operations\n"
           "  folder list | set PATH --var NAME=VALUE ...   folder variables\n"
+          "  login --user U [--password-file F]   get a token (kept in\n"
+          "               ~/.config/heracron/token); logout\n"
+          "  user list | add NAME [--email E] [--role R] --password-file F |\n"
+          "               delete NAME            users (administrators)\n"
+          "  audit [--limit N]   who did what, newest first\n"
           "  cron next EXPR [--from 'YYYY-MM-DD HH:MM:SS'] [--count N] [--tz Z]\n"
           "               next fire times of a cron expression (offline)\n"
           "\n"
@@ -69,6 +76,10 @@ static const struct {
     {"debug", cmd_debug},
     {"actions", cmd_actions},
     {"folder", cmd_folder},
+    {"login", cmd_login},
+    {"logout", cmd_logout},
+    {"user", cmd_user},
+    {"audit", cmd_audit},
     {"stop", cmd_instance_op},
     {"cancel", cmd_instance_op},
     {"retry", cmd_instance_op},
@@ -158,6 +169,17 @@ static int run(struct cli *cli, int argc, char **argv) {
   }
   if (url == NULL) url = getenv("HERACRON_URL");
   if (cli->token == NULL) cli->token = getenv("HERACRON_TOKEN");
+  static char saved[256];
+  char tpath[1024];
+  if ((cli->token == NULL || cli->token[0] == '\0') &&
+      cli_token_path(tpath, sizeof(tpath)) == 0) { /* from heracron login */
+    FILE *f = fopen(tpath, "r");
+    if (f != NULL && fgets(saved, sizeof(saved), f) != NULL) {
+      saved[strcspn(saved, "\r\n")] = '\0';
+      cli->token = saved;
+    }
+    if (f != NULL) fclose(f);
+  }
   if (url != NULL && url[0]) {
     snprintf(cli->url, sizeof(cli->url), "%s", url);
     size_t n = strlen(cli->url);

@@ -55,6 +55,10 @@ static bool api_folder_ok(const char *p) {
 /* PUT /api/folders/{path} {"variables": {"name": "value", ...}} */
 void api_folders_put(const struct http_req *req, struct http_resp *resp) {
   const char *path = req->path + strlen("/api/folders");
+  if (!http_is_admin(req)) { /* they apply to everybody's jobs below */
+    http_error(resp, 403, "only an administrator may set folder variables");
+    return;
+  }
   if (!api_folder_ok(path)) {
     http_field_error(resp, "path", "must be /name[/name...] of letters, "
                                    "digits, '_', '.' or '-'");

@@ -134,6 +134,20 @@ static void api_path(const char *path, char *key, size_t klen, char *act,
 }
 
 
+/* api_find, and the caller must be allowed to change the job (its owner
+ * or an administrator); if not, a 403 and 0 (nothing kept in *r). */
+static int api_find_owned(struct db_conn *c, const char *key,
+                          struct db_rows *r, const struct http_req *req,
+                          struct http_resp *resp) {
+  int n = api_find(c, key, r, resp);
+  if (n != 1) return n;
+  char what[160];
+  snprintf(what, sizeof(what), "job %s", db_cell(r, 0, 1));
+  if (http_may_change(req, resp, what, db_cell(r, 0, 2))) return 1;
+  db_rows_free(r);
+  return 0;
+}
+
 void api_jobs_list(const struct http_req *req, struct http_resp *resp) {
   struct db_conn *c = http_db_or_503(resp);
   if (c == NULL) return;
@@ -454,6 +468,13 @@ void api_jobs_create(const struct http_req *req, struct http_resp *resp) {
     json_decref(body);
     return;
   }
+  if (a.d.owner == NULL || a.d.owner[0] == '\0') a.d.owner = req->user.name;
+  if (strcmp(a.d.owner, req->user.name) != 0 && !http_is_admin(req)) {
+    http_error(resp, 403, "only an administrator may create a job for "
+               "someone else (owner '%s')", a.d.owner);
+    json_decref(body);
+    return;
+  }
   struct db_conn *c = http_db_or_503(resp);
   if (c != NULL) {
     long long id = 0;
@@ -482,7 +503,7 @@ void api_jobs_update(const struct http_req *req, struct http_resp *resp) {
     return;
   }
   struct db_rows r;
-  if (api_find(c, key, &r, resp) == 1) {
+  if (api_find_owned(c, key, &r, req, resp) == 1) {
     json_t *cur = api_job_json(&r, 0);
     long long id = strtoll(db_cell(&r, 0, 0), NULL, 10);
     db_rows_free(&r);
@@ -495,9 +516,13 @@ void api_jobs_update(const struct http_req *req, struct http_resp *resp) {
     if (json_array_size(json_object_get(body, "upstreams")) > 0 &&
         !json_object_get(body, "cron"))
       json_object_set_new(cur, "cron", json_null());
+    const char *was = json_string_value(json_object_get(cur, "owner"));
     if (api_overlay(cur, &a, resp) == 0 && api_overlay(body, &a, resp) == 0 &&
         api_check(&a, resp) == 0) {
-      api_save(c, &a, &id, resp);
+      if (!http_is_admin(req) && strcmp(a.d.owner ? a.d.owner : "", was ? was : "") != 0)
+        http_error(resp, 403, "only an administrator may change a job's owner");
+      else
+        api_save(c, &a, &id, resp);
       if (resp->json == NULL) resp->json = api_load_full(c, id);
     }
     json_decref(cur);
@@ -517,10 +542,10 @@ static void api_jobs_run(const struct http_req *req, const char *key,
   struct db_conn *c = http_db_or_503(resp);
   if (c == NULL) return;
   struct db_rows r;
-  if (api_find(c, key, &r, resp) == 1) {
+  if (api_find_owned(c, key, &r, req, resp) == 1) {
     long long id = strtoll(db_cell(&r, 0, 0), NULL, 10);
     db_rows_free(&r);
-    struct db_param p[] = {DB_STR(""), DB_I64(id)};
+    struct db_param p[] = {DB_STR(req->user.name), DB_I64(id)};
     struct db_rows last;
     if (db_exec(c, api_sql_run, p, 2) < 1 ||
         db_query(c, api_sql_last_id, NULL, 0, &last) < 0) {
@@ -552,7 +577,7 @@ void api_jobs_action(const struct http_req *req, struct http_resp *resp) {
   struct db_conn *c = http_db_or_503(resp);
   if (c == NULL) return;
   struct db_rows r;
-  if (api_find(c, key, &r, resp) == 1) {
+  if (api_find_owned(c, key, &r, req, resp) == 1) {
     long long id = strtoll(db_cell(&r, 0, 0), NULL, 10);
     db_rows_free(&r);
     struct db_param p[] = {DB_I64(enable), DB_I64(id)};
@@ -574,7 +599,7 @@ void api_jobs_delete(const struct http_req *req, struct http_resp *resp) {
   struct db_conn *c = http_db_or_503(resp);
   if (c == NULL) return;
   struct db_rows r;
-  if (api_find(c, key, &r, resp) == 1) {
+  if (api_find_owned(c, key, &r, req, resp) == 1) {
     long long id = strtoll(db_cell(&r, 0, 0), NULL, 10);
     db_rows_free(&r);
     json_t *downs = api_names(c, api_sql_downs, id);

@@ -50,6 +50,36 @@ static const char *api_status_of(struct db_conn *c, const char *sql,
   return buf;
 }
 
+/* Looks up the owner of what sql (one id parameter) names and checks the
+ * caller may change it.  1 if so; 0 with a 404 or 403; -1 with a 503. */
+static int api_owned(struct db_conn *c, const char *sql, long long id,
+                     const char *kind, const struct http_req *req,
+                     struct http_resp *resp) {
+  struct db_rows r;
+  struct db_param p[] = {DB_I64(id)};
+  int n = db_query(c, sql, p, 1, &r);
+  if (n < 0) {
+    http_error(resp, 503, "database unavailable: %s", c->err);
+    return -1;
+  }
+  if (n == 0) {
+    http_error(resp, 404, "no such %s: %lld", kind, id);
+    return 0;
+  }
+  char what[200];
+  snprintf(what, sizeof(what), "%s %lld (%s)", kind, id, db_cell(&r, 0, 1));
+  int ok = http_may_change(req, resp, what, db_cell(&r, 0, 0));
+  db_rows_free(&r);
+  return ok;
+}
+
+static const char api_sql_action_owner[] =
+    "SELECT j.owner, j.name FROM actions a JOIN jobs j ON j.id = a.job_id "
+    "WHERE a.id = ?";
+static const char api_sql_instance_owner[] =
+    "SELECT COALESCE(j.owner, i.operator), COALESCE(j.name, 'debug run') "
+    "FROM instances i LEFT JOIN jobs j ON j.id = i.job_id WHERE i.id = ?";
+
 /* ---- actions ----------------------------------------------------------- */
 
 static const char api_sql_actions[] =
@@ -115,7 +145,7 @@ static const char api_sql_action_status[] =
 static const char api_sql_recover[] =
     "INSERT INTO instances (action_id, job_id, trigger_kind, status,"
     " host_group, operator) "
-    "SELECT a.id, a.job_id, ?, 'QUEUED', j.host_group, '' "
+    "SELECT a.id, a.job_id, ?, 'QUEUED', j.host_group, ? "
     "FROM actions a JOIN jobs j ON j.id = a.job_id WHERE a.id = ?"
     " AND NOT EXISTS (SELECT 1 FROM instances x WHERE x.action_id = a.id"
     "  AND x.status IN ('QUEUED', 'DISPATCHED', 'RUNNING'))";
@@ -147,13 +177,17 @@ void api_actions_op(const struct http_req *req, struct http_resp *resp) {
   }
   struct db_conn *c = http_db_or_503(resp);
   if (c == NULL) return;
+  if (api_owned(c, api_sql_action_owner, id, "action", req, resp) != 1) {
+    http_db_put(c);
+    return;
+  }
   const char *kind = chain ? "SUPER_RECOVERY" : "RECOVERY";
-  struct db_param p[] = {DB_STR(kind), DB_I64(id)};
+  struct db_param p[] = {DB_STR(kind), DB_STR(req->user.name), DB_I64(id)};
   struct db_param m[] = {DB_I64(id)};
   char st[32];
   long long inst = -1;
   int64_t n = -1;
-  if (db_begin(c) == 0 && (n = db_exec(c, api_sql_recover, p, 2)) >= 0 &&
+  if (db_begin(c) == 0 && (n = db_exec(c, api_sql_recover, p, 3)) >= 0 &&
       (n == 0 || ((inst = api_last_id(c)) > 0 &&
                   db_exec(c, api_sql_recover_mark, m, 1) >= 0)) &&
       db_commit(c) == 0) {
@@ -192,7 +226,7 @@ static const char api_sql_retry[] =
     "INSERT INTO instances (action_id, job_id, trigger_kind, status,"
     " host_group, script, operator, bizdate) "
     "SELECT action_id, job_id, trigger_kind, 'QUEUED', host_group, script,"
-    " operator, bizdate FROM instances WHERE id = ?"
+    " ?, bizdate FROM instances WHERE id = ?"
     " AND status IN ('FAILED', 'TIMED_OUT', 'LOST', 'STOPPED', 'CANCELED')";
 
 /* POST /api/instances/{id}/stop|cancel|retry */
@@ -206,7 +240,12 @@ void api_instances_op(const struct http_req *req, struct http_resp *resp) {
   }
   struct db_conn *c = http_db_or_503(resp);
   if (c == NULL) return;
+  if (api_owned(c, api_sql_instance_owner, id, "instance", req, resp) != 1) {
+    http_db_put(c);
+    return;
+  }
   struct db_param p[] = {DB_I64(id)};
+  struct db_param rp[] = {DB_STR(req->user.name), DB_I64(id)};
   int64_t n = -1;
   long long made = 0;
   if (strcmp(verb, "stop") == 0) {
@@ -218,7 +257,7 @@ void api_instances_op(const struct http_req *req, struct http_resp *resp) {
       n = -1;
       db_rollback(c);
     }
-  } else if ((n = db_exec(c, api_sql_retry, p, 1)) == 1) {
+  } else if ((n = db_exec(c, api_sql_retry, rp, 2)) == 1) {
     made = api_last_id(c);
   }
   char st[32];
@@ -247,13 +286,13 @@ void api_instances_op(const struct http_req *req, struct http_resp *resp) {
 /* ---- backfills and debug runs ------------------------------------------ */
 
 static const char api_sql_job_of[] =
-    "SELECT id, host_group FROM jobs WHERE id = ? OR name = ?";
+    "SELECT id, host_group, owner, name FROM jobs WHERE id = ? OR name = ?";
 static const char api_sql_rerun[] =
-    "INSERT INTO reruns (job_id, from_date, to_date, parallel) "
-    "VALUES (?, ?, ?, ?)";
+    "INSERT INTO reruns (job_id, from_date, to_date, parallel, operator) "
+    "VALUES (?, ?, ?, ?, ?)";
 static const char api_sql_rerun_day[] =
     "INSERT INTO instances (job_id, trigger_kind, status, host_group,"
-    " bizdate, rerun_id) VALUES (?, 'RERUN', 'WAITING', ?, ?, ?)";
+    " bizdate, rerun_id, operator) VALUES (?, 'RERUN', 'WAITING', ?, ?, ?, ?)";
 
 static int api_date_field(json_t *body, const char *key, struct civil *cv,
                           struct http_resp *resp) {
@@ -301,15 +340,23 @@ void api_reruns_create(const struct http_req *req, struct http_resp *resp) {
     http_db_put(c);
     return;
   }
+  char what[160];
+  snprintf(what, sizeof(what), "job %s", db_cell(&r, 0, 3));
+  if (!http_may_change(req, resp, what, db_cell(&r, 0, 2))) {
+    db_rows_free(&r);
+    http_db_put(c);
+    return;
+  }
   long long job_id = strtoll(db_cell(&r, 0, 0), NULL, 10);
   char group[65], fd[11], td[11];
   snprintf(group, sizeof(group), "%s", db_cell(&r, 0, 1));
   db_rows_free(&r);
   snprintf(fd, sizeof(fd), "%04d-%02d-%02d", from.year, from.month, from.day);
   snprintf(td, sizeof(td), "%04d-%02d-%02d", to.year, to.month, to.day);
-  struct db_param rp[] = {DB_I64(job_id), DB_STR(fd), DB_STR(td), DB_I64(par)};
+  struct db_param rp[] = {DB_I64(job_id), DB_STR(fd), DB_STR(td), DB_I64(par),
+                          DB_STR(req->user.name)};
   long long rerun = -1;
-  bool ok = db_begin(c) == 0 && db_exec(c, api_sql_rerun, rp, 4) == 1 &&
+  bool ok = db_begin(c) == 0 && db_exec(c, api_sql_rerun, rp, 5) == 1 &&
             (rerun = api_last_id(c)) > 0;
   for (int64_t d = d0; ok && d <= d1; d++) {
     struct civil day;
@@ -317,8 +364,8 @@ void api_reruns_create(const struct http_req *req, struct http_resp *resp) {
     civil_from_epoch(d * 86400, &day);
     snprintf(biz, sizeof(biz), "%04d%02d%02d", day.year, day.month, day.day);
     struct db_param ip[] = {DB_I64(job_id), DB_STR(group), DB_STR(biz),
-                            DB_I64(rerun)};
-    ok = db_exec(c, api_sql_rerun_day, ip, 4) == 1;
+                            DB_I64(rerun), DB_STR(req->user.name)};
+    ok = db_exec(c, api_sql_rerun_day, ip, 5) == 1;
   }
   if (ok && db_commit(c) == 0) {
     resp->status = 201;
@@ -335,8 +382,8 @@ void api_reruns_create(const struct http_req *req, struct http_resp *resp) {
 }
 
 static const char api_sql_debug[] =
-    "INSERT INTO instances (trigger_kind, status, host_group, script)"
-    " VALUES ('DEBUG', 'QUEUED', ?, ?)";
+    "INSERT INTO instances (trigger_kind, status, host_group, script,"
+    " operator) VALUES ('DEBUG', 'QUEUED', ?, ?, ?)";
 
 /* POST /api/debug {"group": G, "script": S} */
 void api_debug_create(const struct http_req *req, struct http_resp *resp) {
@@ -355,9 +402,9 @@ void api_debug_create(const struct http_req *req, struct http_resp *resp) {
   }
   struct db_conn *c = http_db_or_503(resp);
   if (c != NULL) {
-    struct db_param p[] = {DB_STR(group), DB_STR(script)};
+    struct db_param p[] = {DB_STR(group), DB_STR(script), DB_STR(req->user.name)};
     long long id;
-    if (db_exec(c, api_sql_debug, p, 2) == 1 && (id = api_last_id(c)) > 0) {
+    if (db_exec(c, api_sql_debug, p, 3) == 1 && (id = api_last_id(c)) > 0) {
       resp->status = 201;
       resp->json = json_pack("{s:I,s:s,s:s,s:s}", "instance", (json_int_t)id,
                              "trigger", "DEBUG", "group", group, "status",

@@ -19,6 +19,8 @@
 #include "http/api_folders.h"
 #include "http/api_instances.h"
 #include "http/api_ops.h"
+#include "http/api_users.h"
+#include "http/static.h"
 #include "store/db.h"
 #include "util/cfg.h"
 #include "util/log.h"
@@ -46,7 +48,28 @@ static const struct http_route http_routes[] = {
     {"POST", "/api/debug", api_debug_create},
     {"GET", "/api/folders", api_folders_list},
     {"PUT", "/api/folders/", api_folders_put},
+    {"POST", "/api/login", api_login},
+    {"POST", "/api/logout", api_logout},
+    {"GET", "/api/me", api_me},
+    {"GET", "/api/users", api_users_list},
+    {"POST", "/api/users", api_users_create},
+    {"DELETE", "/api/users/", api_users_delete},
+    {"GET", "/api/audit", api_audit_list},
 };
+
+int http_is_admin(const struct http_req *req) {
+  return strcmp(req->user.role, "admin") == 0;
+}
+
+int http_may_change(const struct http_req *req, struct http_resp *resp,
+                    const char *what, const char *owner) {
+  if (http_is_admin(req) || (owner && strcmp(owner, req->user.name) == 0))
+    return 1;
+  http_error(resp, 403, "%s belongs to %s: only its owner or an "
+             "administrator may change, run or stop it", what,
+             owner && *owner ? owner : "nobody");
+  return 0;
+}
 
 /* Whether a route's path matches url (prefix routes need more after it). */
 static bool http_path_match(const char *route, const char *url) {
@@ -169,8 +192,33 @@ void http_db_put(struct db_conn *c) {
   pthread_mutex_unlock(&hs.lock);
 }
 
+static enum MHD_Result http_send_raw(struct MHD_Connection *conn,
+                                     struct http_resp *resp) {
+  struct MHD_Response *r = MHD_create_response_from_buffer(
+      resp->raw_len, resp->raw, MHD_RESPMEM_MUST_FREE);
+  if (r == NULL) {
+    free(resp->raw);
+    return MHD_NO;
+  }
+  resp->raw = NULL;
+  MHD_add_response_header(r, "Content-Type", resp->ctype ? resp->ctype
+                                                         : "text/plain");
+  if (resp->disposition)
+    MHD_add_response_header(r, "Content-Disposition", resp->disposition);
+  MHD_add_response_header(r, "Cache-Control", "no-store");
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  enum MHD_Result ok = MHD_queue_response(conn, resp->status, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
 static enum MHD_Result http_send(struct MHD_Connection *conn,
                                  struct http_resp *resp) {
+  if (resp->raw != NULL) {
+    json_decref(resp->json);
+    resp->json = NULL;
+    return http_send_raw(conn, resp);
+  }
   char *text = resp->json ? json_dumps(resp->json, JSON_COMPACT) : NULL;
   json_decref(resp->json);
   resp->json = NULL;
@@ -201,6 +249,33 @@ static enum MHD_Result http_send(struct MHD_Connection *conn,
   return ok;
 }
 
+/* The peer's address as text. */
+static void http_remote(struct MHD_Connection *conn, char *out, size_t len) {
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (ci == NULL || ci->client_addr == NULL ||
+      getnameinfo(ci->client_addr, ci->client_addr->sa_family == AF_INET6
+                                       ? sizeof(struct sockaddr_in6)
+                                       : sizeof(struct sockaddr_in),
+                  out, (socklen_t)len, NULL, 0, NI_NUMERICHOST) != 0)
+    snprintf(out, len, "?");
+}
+
+/* Records a command: who, what, the answer; for a login, the name tried
+ * (the body is never recorded: it holds the password). */
+static void http_audit(struct http_req *req, const struct http_resp *resp) {
+  char detail[600] = "";
+  json_t *err = resp->json ? json_object_get(resp->json, "error") : NULL;
+  if (strcmp(req->path, "/api/login") == 0 && req->body) {
+    json_t *b = json_loadb(req->body, req->body_len, 0, NULL);
+    const char *u = json_string_value(json_object_get(b, "user"));
+    snprintf(req->user.name, sizeof(req->user.name), "%s", u ? u : "");
+    json_decref(b);
+  }
+  if (json_is_string(err)) snprintf(detail, sizeof(detail), "%s", json_string_value(err));
+  api_audit_record(req, resp, detail);
+}
+
 static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
                                     const char *url, const char *method,
                                     const char *version,
@@ -229,25 +304,40 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
   }
 
   struct http_resp resp = {.status = 200, .json = NULL};
+  char remote[64] = "";
+  http_remote(conn, remote, sizeof(remote));
   struct http_req req = {.method = method, .path = url, .mhd_conn = conn,
-                         .body = b->data, .body_len = b->len, .cfg = hs.cfg};
+                         .body = b->data, .body_len = b->len, .cfg = hs.cfg,
+                         .remote = remote};
   if (b->too_big) {
     http_error(&resp, 413, "request body larger than %u bytes", HTTP_BODY_MAX);
     return http_send(conn, &resp);
   }
-  bool path_known = false;
+  bool api = strncmp(url, "/api/", 5) == 0;
+  if (!api && strcmp(url, "/healthz") != 0) { /* the console, /metrics */
+    http_static(&req, &resp);
+    return http_send(conn, &resp);
+  }
+  bool command = strcmp(method, "GET") != 0;
+  if (api && strcmp(url, "/api/login") != 0 &&
+      api_authenticate(&req, &resp) < 0)
+    return http_send(conn, &resp);
+  bool path_known = false, done = false;
   for (size_t i = 0; i < sizeof(http_routes) / sizeof(http_routes[0]); i++) {
     if (!http_path_match(http_routes[i].path, url)) continue;
     path_known = true;
     if (strcmp(http_routes[i].method, method) != 0) continue;
     http_routes[i].fn(&req, &resp);
-    if (resp.json == NULL) http_error(&resp, 500, "internal error");
-    return http_send(conn, &resp);
+    if (resp.json == NULL && resp.raw == NULL)
+      http_error(&resp, 500, "internal error");
+    done = true;
+    break;
   }
-  if (path_known)
+  if (!done && path_known)
     http_error(&resp, 405, "method %s not allowed on %s", method, url);
-  else
+  else if (!done)
     http_error(&resp, 404, "no such resource: %s", url);
+  if (command) http_audit(&req, &resp);
   return http_send(conn, &resp);
 }
 

@@ -10,6 +10,12 @@
 struct cfg;
 struct db_conn;
 
+/* Who is calling (filled by authentication; empty for public paths). */
+struct http_user {
+  char name[129];
+  char role[16]; /* "admin" or "user" */
+};
+
 struct http_req {
   const char *method;  /* "GET", "POST", ... */
   const char *path;    /* without the query string */
@@ -17,11 +23,17 @@ struct http_req {
   const char *body;    /* request body (NUL-terminated), NULL if none */
   size_t body_len;
   const struct cfg *cfg;
+  const char *remote;    /* peer address, for the audit */
+  struct http_user user;
 };
 
 struct http_resp {
   unsigned status;
-  json_t *json; /* owned: released after sending */
+  json_t *json;      /* owned: released after sending */
+  char *raw;         /* owned: a non-JSON body instead (raw_len bytes) */
+  size_t raw_len;
+  const char *ctype; /* its Content-Type (static) */
+  const char *disposition; /* optional Content-Disposition (static) */
 };
 
 /* Fills resp; returns nothing: errors become JSON responses. */
@@ -50,6 +62,13 @@ void http_stop(void);
 
 /* A query-string argument, or NULL. */
 const char *http_query(const struct http_req *req, const char *key);
+
+/* Whether the caller is an administrator. */
+int http_is_admin(const struct http_req *req);
+/* Whether the caller may change, run or stop what owner owns: its owner
+ * or an administrator.  If not, sets a 403 naming the owner. */
+int http_may_change(const struct http_req *req, struct http_resp *resp,
+                    const char *what, const char *owner);
 
 /* Sets resp to {"error": msg} with status. */
 void http_error(struct http_resp *resp, unsigned status, const char *fmt, ...)

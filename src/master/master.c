@@ -20,6 +20,7 @@
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 /* One accepted connection, before and after it authenticated. */
 struct master_peer {
@@ -558,6 +559,7 @@ static int master_start(uint64_t epoch, uint64_t valid_until) {
   run_start(epoch);
   sched_start(epoch);
   watch_start(epoch);
+  metrics_set_master(epoch);
   log_info("master: serving workers on %s as master of epoch %llu",
            node.cfg.master.listen, (unsigned long long)epoch);
   return 0;
@@ -565,6 +567,7 @@ static int master_start(uint64_t epoch, uint64_t valid_until) {
 
 static void master_stop(const char *reason) {
   if (!ms.active) return;
+  metrics_set_master(0);
   watch_stop();
   sched_stop();
   run_stop();

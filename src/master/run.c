@@ -16,6 +16,7 @@
 #include "store/elect.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 #define RUN_POLL_S 0.2      /* how often the queue is read from MariaDB */
 #define RUN_LOG_FLUSH_S 0.05 /* log chunks are written in batches */
@@ -36,6 +37,7 @@ struct run_item {
   uint32_t attempt, timeout_s;
   char trigger[16], group[65], type[33], job_name[129], bizdate[9];
   char *script; /* owned; NULL if it could not be expanded */
+  double due;   /* wall time it was queued or due, for the latency metric */
   char error[256]; /* why not */
   enum run_state state;
   int queue; /* RUN_Q_* */
@@ -127,7 +129,8 @@ struct run_poll_op {
   " i.trigger_kind, i.attempt, i.host_group, COALESCE(i.script, j.script),"   \
   " COALESCE(j.type, 'shell'), COALESCE(j.timeout_s, 0), COALESCE(j.name, ''),"\
   " COALESCE(i.bizdate, DATE_FORMAT(COALESCE(a.fire_at, i.queued_at),"        \
-  " '%Y%m%d')), j.variables, j.folder, i.bizdate "                            \
+  " '%Y%m%d')), j.variables, j.folder, i.bizdate,"                            \
+  " UNIX_TIMESTAMP(GREATEST(i.queued_at, COALESCE(a.fire_at, i.queued_at))) "\
   "FROM instances i LEFT JOIN jobs j ON j.id = i.job_id"                      \
   " LEFT JOIN actions a ON a.id = i.action_id "                               \
   "WHERE i.status = 'QUEUED' AND i.queued_at <= NOW(6)"                       \
@@ -189,6 +192,7 @@ static int run_poll_work(struct db_conn *db, struct store_op *op) {
     snprintf(it->job_name, sizeof(it->job_name), "%s", db_cell(&r, i, 9));
     snprintf(it->bizdate, sizeof(it->bizdate), "%s",
              db_cell(&r, i, 10) ? db_cell(&r, i, 10) : "");
+    it->due = db_cell(&r, i, 14) ? strtod(db_cell(&r, i, 14), NULL) : 0;
     if (it->script) run_render(it, &r, i, &fr);
     p->found[p->n++] = it;
   }
@@ -405,6 +409,8 @@ static void run_exec_reply(struct conn *c, void *arg,
   if (reply != NULL &&
       reply->payload_case == HERACRON__ENVELOPE__PAYLOAD_EXECUTE_ACK) {
     if (rn.active) run_submit_mark(id, "", run_mark_running_work, NULL);
+    metrics_count(MC_STARTED);
+    if (it && it->due > 0) metrics_observe(MH_DISPATCH, ev_time() - it->due);
     if (it) run_remove(it); /* the worker owns it now */
     return;
   }
@@ -628,6 +634,7 @@ static void run_status_done(struct store_op *op) {
              s->f.state, s->f.worker);
     /* Its slot is free now, not at the worker's next heartbeat. */
     run_slot_free(s->f.worker);
+    metrics_count_end(s->f.state);
     if (strcmp(s->f.state, "SUCCEEDED") != 0) run_poll_now(); /* a retry */
     else if (s->f.actions > 0) sched_kick(); /* its downstream may go */
   }

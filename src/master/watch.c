@@ -15,6 +15,7 @@
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 #define WATCH_S 0.5        /* how often the instances out are compared */
 #define WATCH_MAX 4096     /* instances compared per pass */
@@ -84,7 +85,9 @@ static void watch_op_done(struct store_op *op) {
                                      "queued again: never started by",
                                      "LOST: gone from"};
   if (op->status == STORE_FENCED) watch_fenced(op);
-  else if (op->status == STORE_OK && w->applied == 1)
+  else if (op->status == STORE_OK && w->applied == 1 && w->act == WA_LOST)
+    metrics_count(MC_LOST);
+  if (op->status == STORE_OK && w->applied == 1)
     log_info("watch: instance %llu %s %s", (unsigned long long)w->f.id,
              what[w->act], w->f.worker);
   bool freed_capacity = w->act != WA_ADOPT;

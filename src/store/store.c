@@ -13,6 +13,7 @@
 
 #include "util/cfg.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 static struct {
   struct ev_loop *loop;
@@ -219,7 +220,9 @@ static void *store_main(void *unused) {
     while (i < n) {
       int j = i + 1;
       while (j < n && batch[j]->epoch == batch[i]->epoch) j++;
+      double t0 = ev_time();
       store_run_group(&batch[i], j - i, batch[i]->epoch);
+      metrics_observe(MH_STORE_BATCH, ev_time() - t0);
       i = j;
     }
     ev_async_send(st.loop, &st.done_async);

@@ -50,6 +50,7 @@ static const struct cfg_key cfg_keys[] = {
     K("master", "max_cpu_pct", CFG_U32, master.max_cpu_pct, false, "100", 1, 100),
     K("master", "max_mem_pct", CFG_U32, master.max_mem_pct, false, "95", 1, 100),
     K("http", "listen", CFG_STR, http.listen, false, "127.0.0.1:8080", 0, 0),
+    K("http", "console_dir", CFG_STR, http.console_dir, false, PKGDATADIR "/web", 0, 0),
     K("db", "host", CFG_STR, db.host, false, "127.0.0.1", 0, 0),
     K("db", "port", CFG_U32, db.port, false, "3306", 0, 65535),
     K("db", "socket", CFG_STR, db.socket, false, NULL, 0, 0),

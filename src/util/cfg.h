@@ -44,6 +44,7 @@ struct cfg {
   } master;
   struct {
     char *listen; /* host:port of the HTTP API and console */
+    char *console_dir; /* the web console's static files */
   } http;
   struct {
     char *host;

@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("HERACRON_BUILD_DIR", REPO)
@@ -25,6 +27,26 @@ MDB_SH = os.path.join(REPO, "scripts", "mdb.sh")
 SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:|"
                        r"UndefinedBehaviorSanitizer|ThreadSanitizer")
 ERROR_LINE = re.compile(r"^\S+ \S+ heracrond ERROR: (.*)$", re.M)
+
+
+def http(url, method="GET", body=None, token=None, raw=None, headers=None):
+    """One HTTP request; returns (status, parsed JSON or text)."""
+    data = raw if raw is not None else (
+        json.dumps(body).encode() if body is not None else None)
+    h = {"Content-Type": "application/json"}
+    if token:
+        h["Authorization"] = "Bearer " + token
+    h.update(headers or {})
+    req = urllib.request.Request(url, data=data, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=15) as r:
+            status, text = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        status, text = e.code, e.read()
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text.decode(errors="replace")
 
 
 def free_port():
@@ -115,6 +137,7 @@ class Node:
             "--db.user=root",
             "--db.database=" + cluster.db,
             "--cluster.token_file=" + (token_file or cluster.token_file),
+            "--http.console_dir=" + os.path.join(REPO, "web"),
             "--log.level=info",
         ] + ["--%s=%s" % kv for kv in (extra or {}).items()]
         self.proc = None
@@ -174,6 +197,11 @@ class Node:
     def cli(self, *args, check=True):
         return self.cluster.cli("--url", self.url, *args, check=check)
 
+    def api(self, method, path, body=None, token=None, **kw):
+        """The node's API, as the cluster (admin) unless token is given."""
+        return http(self.url + path, method, body,
+                    token if token is not None else self.cluster.token, **kw)
+
     def status(self):
         return json.loads(self.cli("--json", "status"))
 
@@ -189,8 +217,9 @@ class Cluster:
         self.dir = tempfile.mkdtemp(prefix="t-", dir=root)
         self.db = "hc_" + os.path.basename(self.dir).replace("-", "_")[:40]
         self.token_file = os.path.join(self.dir, "token")
+        self.token = os.urandom(24).hex()
         with open(self.token_file, "w") as f:
-            f.write(os.urandom(24).hex() + "\n")
+            f.write(self.token + "\n")
         self.nodes = []
         self.allowed_errors = []
         rc, out, err = self.run_cli("--db.socket=" + mdb.sock, "--db.user=root",
@@ -203,9 +232,12 @@ class Cluster:
         self.nodes.append(n)
         return n.start()
 
-    def run_cli(self, *args, timeout=30):
+    def run_cli(self, *args, timeout=30, token=None, env=None):
+        """The CLI, as the cluster (an administrator) unless token is given."""
+        e = dict(os.environ, HERACRON_TOKEN=token if token is not None else self.token)
+        e.update(env or {})
         p = subprocess.run([HERACRON] + list(args), capture_output=True,
-                           text=True, timeout=timeout)
+                           text=True, timeout=timeout, env=e)
         return p.returncode, p.stdout, p.stderr
 
     def cli(self, *args, check=True):

@@ -1,8 +1,6 @@
 """Job definitions through the CLI and the HTTP API: create, show, list,
 update, enable/disable, delete, and every validation error (nothing saved)."""
 import json
-import urllib.error
-import urllib.request
 
 from harness import ClusterTest
 
@@ -17,14 +15,7 @@ class TestJobs(ClusterTest):
         return self.c.run_cli("--url", self.n.url, *args)
 
     def api(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.n.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+        return self.n.api(method, path, body)
 
     def count_jobs(self):
         return int(self.c.sql("SELECT COUNT(*) FROM jobs")[0][0])
@@ -105,13 +96,8 @@ class TestJobs(ClusterTest):
         self.assertEqual((st, j["field"]), (400, "script"))
         st, j = self.api("POST", "/api/jobs", {"name": "x", "bogus": 1})
         self.assertEqual((st, j["field"]), (400, "bogus"))
-        req = urllib.request.Request(self.n.url + "/api/jobs", data=b"{not json",
-                                     method="POST")
-        try:
-            urllib.request.urlopen(req, timeout=10)
-            self.fail("accepted bad JSON")
-        except urllib.error.HTTPError as e:
-            self.assertEqual(e.code, 400)
+        st, j = self.n.api("POST", "/api/jobs", raw=b"{not json")
+        self.assertEqual(st, 400)
         st, j = self.api("DELETE", "/api/jobs/nosuch")
         self.assertEqual(st, 404)
         st, j = self.api("PATCH", "/api/jobs")
