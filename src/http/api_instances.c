@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/api_logs.h"
+#include "sched/civil.h"
 #include "store/db.h"
 
 #define API_INST_COLS                                                       \
@@ -14,10 +16,15 @@
   " i.exit_code, i.exit_signal, i.reason, i.queued_at, i.started_at,"       \
   " i.ended_at"
 
+#define API_INST_FILTER                                                     \
+  " WHERE (? = 0 OR i.job_id = ?) AND (? = '' OR i.status = ?)"               \
+  " AND (? = '' OR i.trigger_kind = ?) AND (? = '' OR i.worker = ?)"          \
+  " AND (? = '' OR i.queued_at >= ?) AND (? = '' OR i.queued_at < ?)"
 static const char api_sql_inst_list[] =
     "SELECT " API_INST_COLS " FROM instances i LEFT JOIN jobs j ON"
-    " j.id = i.job_id WHERE (? = 0 OR i.job_id = ?) AND (? = '' OR"
-    " i.status = ?) ORDER BY i.id DESC LIMIT ?";
+    " j.id = i.job_id" API_INST_FILTER " ORDER BY i.id DESC LIMIT ? OFFSET ?";
+static const char api_sql_inst_count[] =
+    "SELECT COUNT(*) FROM instances i" API_INST_FILTER;
 static const char api_sql_inst_one[] =
     "SELECT " API_INST_COLS " FROM instances i LEFT JOIN jobs j ON"
     " j.id = i.job_id WHERE i.id = ?";
@@ -48,10 +55,24 @@ static json_t *api_inst_json(const struct db_rows *r, int i) {
 void api_instances_list(const struct http_req *req, struct http_resp *resp) {
   char err[256];
   const char *job = http_query(req, "job"), *status = http_query(req, "status");
-  const char *lim = http_query(req, "limit");
+  const char *lim = http_query(req, "limit"), *off = http_query(req, "offset");
   long long limit = lim ? strtoll(lim, NULL, 10) : 100;
+  long long offset = off ? strtoll(off, NULL, 10) : 0;
   if (limit < 1 || limit > 10000) {
     http_field_error(resp, "limit", "must be 1-10000");
+    return;
+  }
+  if (offset < 0) {
+    http_field_error(resp, "offset", "must not be negative");
+    return;
+  }
+  /* "YYYY-MM-DD[ HH:MM:SS]" bounds on the time queued */
+  const char *trig = http_query(req, "trigger"), *wk = http_query(req, "worker");
+  const char *since = http_query(req, "since"), *until = http_query(req, "until");
+  struct civil cv;
+  if ((since && civil_parse(since, &cv) < 0) || (until && civil_parse(until, &cv) < 0)) {
+    http_field_error(resp, since && civil_parse(since, &cv) < 0 ? "since" : "until",
+                     "must be YYYY-MM-DD or YYYY-MM-DD HH:MM:SS");
     return;
   }
   struct db_conn *c = http_db_get(err, sizeof(err));
@@ -77,12 +98,21 @@ void api_instances_list(const struct http_req *req, struct http_resp *resp) {
       db_rows_free(&r);
     }
   }
-  const char *st = status ? status : "";
-  struct db_param p[] = {DB_I64(job_id), DB_I64(job_id), DB_STR(st),
-                         DB_STR(st), DB_I64(limit)};
-  struct db_rows r;
-  if (db_query(c, api_sql_inst_list, p, 5, &r) < 0) {
+  const char *st = status ? status : "", *tg = trig ? trig : "",
+             *w = wk ? wk : "", *sn = since ? since : "", *un = until ? until : "";
+  struct db_param p[] = {DB_I64(job_id), DB_I64(job_id), DB_STR(st), DB_STR(st),
+                         DB_STR(tg),     DB_STR(tg),     DB_STR(w),  DB_STR(w),
+                         DB_STR(sn),     DB_STR(sn),     DB_STR(un), DB_STR(un),
+                         DB_I64(limit),  DB_I64(offset)};
+  struct db_rows r, n;
+  if (db_query(c, api_sql_inst_list, p, 14, &r) < 0) {
     http_error(resp, 503, "database unavailable: %s", c->err);
+    http_db_put(c);
+    return;
+  }
+  if (db_query(c, api_sql_inst_count, p, 12, &n) < 1) {
+    http_error(resp, 503, "database unavailable: %s", c->err);
+    db_rows_free(&r);
     http_db_put(c);
     return;
   }
@@ -90,7 +120,10 @@ void api_instances_list(const struct http_req *req, struct http_resp *resp) {
   for (int i = 0; i < r.nrows; i++) json_array_append_new(list, api_inst_json(&r, i));
   db_rows_free(&r);
   http_db_put(c);
-  resp->json = json_pack("{s:o}", "instances", list);
+  resp->json = json_pack("{s:o,s:I,s:I,s:I}", "instances", list, "total",
+                         (json_int_t)strtoll(db_cell(&n, 0, 0), NULL, 10),
+                         "limit", (json_int_t)limit, "offset", (json_int_t)offset);
+  db_rows_free(&n);
 }
 
 void api_instances_get(const struct http_req *req, struct http_resp *resp) {
@@ -98,6 +131,18 @@ void api_instances_get(const struct http_req *req, struct http_resp *resp) {
   char *end;
   long long id = strtoll(p, &end, 10);
   bool log = strcmp(end, "/log") == 0;
+  if (end != p && strcmp(end, "/log/download") == 0) {
+    api_log_download(req, resp, id);
+    return;
+  }
+  if (end != p && strcmp(end, "/log/stream") == 0) {
+    api_log_stream(req, resp, id);
+    return;
+  }
+  if (end != p && log && (http_query(req, "page") || http_query(req, "lines"))) {
+    api_log_page(req, resp, id);
+    return;
+  }
   if (end == p || (*end != '\0' && !log)) {
     http_error(resp, 404, "no such resource: %s", req->path);
     return;

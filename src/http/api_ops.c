@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "sched/civil.h"
+#include "sched/cron.h"
+#include "sched/tz.h"
 #include "store/db.h"
 
 #define API_RERUN_MAX_DAYS 366
@@ -415,4 +417,39 @@ void api_debug_create(const struct http_req *req, struct http_resp *resp) {
     http_db_put(c);
   }
   json_decref(body);
+}
+
+/* ---- cron preview ------------------------------------------------------ */
+
+/* GET /api/cron/next?expr=E[&tz=Z][&count=N]: the next fire times. */
+void api_cron_next(const struct http_req *req, struct http_resp *resp) {
+  const char *expr = http_query(req, "expr"), *zone = http_query(req, "tz");
+  const char *cnt = http_query(req, "count");
+  long long count = cnt ? strtoll(cnt, NULL, 10) : 5;
+  char err[300];
+  struct cron c;
+  if (count < 1 || count > 100) {
+    http_field_error(resp, "count", "must be 1-100");
+    return;
+  }
+  if (expr == NULL || cron_parse(expr, &c, err, sizeof(err)) < 0) {
+    http_field_error(resp, "cron", expr ? err : "expr is required");
+    return;
+  }
+  struct tz *z = tz_load(zone ? zone : "", err, sizeof(err));
+  if (z == NULL) {
+    http_field_error(resp, "tz", err);
+    return;
+  }
+  json_t *times = json_array();
+  int64_t t = (int64_t)time(NULL);
+  for (long long i = 0; i < count && cron_next_utc(&c, z, t, &t) == 0; i++) {
+    struct civil lc;
+    char buf[20];
+    civil_from_epoch(t + tz_offset(z, t), &lc);
+    civil_format(&lc, buf);
+    json_array_append_new(times, json_string(buf));
+  }
+  tz_free(z);
+  resp->json = json_pack("{s:s,s:o}", "expr", expr, "times", times);
 }

@@ -17,5 +17,7 @@ void api_actions_op(const struct http_req *req, struct http_resp *resp);
 void api_instances_op(const struct http_req *req, struct http_resp *resp);
 void api_reruns_create(const struct http_req *req, struct http_resp *resp);
 void api_debug_create(const struct http_req *req, struct http_resp *resp);
+/* GET /api/cron/next?expr=E&tz=Z&count=N: the next fire times. */
+void api_cron_next(const struct http_req *req, struct http_resp *resp);
 
 #endif

@@ -26,7 +26,6 @@
 #include "util/log.h"
 
 #define HTTP_BODY_MAX (1u << 20)
-#define HTTP_THREADS 2
 #define HTTP_DB_POOL 4
 
 static const struct http_route http_routes[] = {
@@ -55,6 +54,7 @@ static const struct http_route http_routes[] = {
     {"POST", "/api/users", api_users_create},
     {"DELETE", "/api/users/", api_users_delete},
     {"GET", "/api/audit", api_audit_list},
+    {"GET", "/api/cron/next", api_cron_next},
 };
 
 int http_is_admin(const struct http_req *req) {
@@ -212,8 +212,54 @@ static enum MHD_Result http_send_raw(struct MHD_Connection *conn,
   return ok;
 }
 
+struct http_stream {
+  void *cls;
+  long (*read)(void *cls, char *buf, size_t max);
+  void (*free)(void *cls);
+};
+
+static ssize_t http_stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+  struct http_stream *s = cls;
+  long n = s->read(s->cls, buf, max);
+  return n == HTTP_STREAM_END ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void http_stream_free(void *cls) {
+  struct http_stream *s = cls;
+  s->free(s->cls);
+  free(s);
+}
+
+static enum MHD_Result http_send_stream(struct MHD_Connection *conn,
+                                        struct http_resp *resp) {
+  struct http_stream *s = malloc(sizeof(*s));
+  if (s == NULL) {
+    resp->stream_free(resp->stream_cls);
+    return MHD_NO;
+  }
+  *s = (struct http_stream){resp->stream_cls, resp->stream_read, resp->stream_free};
+  struct MHD_Response *r = MHD_create_response_from_callback(
+      MHD_SIZE_UNKNOWN, 16384, http_stream_read, s, http_stream_free);
+  if (r == NULL) {
+    http_stream_free(s);
+    return MHD_NO;
+  }
+  MHD_add_response_header(r, "Content-Type", resp->ctype ? resp->ctype
+                                                         : "text/plain");
+  MHD_add_response_header(r, "Cache-Control", "no-store");
+  MHD_add_response_header(r, "X-Accel-Buffering", "no");
+  enum MHD_Result ok = MHD_queue_response(conn, resp->status, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
 static enum MHD_Result http_send(struct MHD_Connection *conn,
                                  struct http_resp *resp) {
+  if (resp->stream_read != NULL) {
+    json_decref(resp->json);
+    resp->json = NULL;
+    return http_send_stream(conn, resp);
+  }
   if (resp->raw != NULL) {
     json_decref(resp->json);
     resp->json = NULL;
@@ -328,7 +374,7 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
     path_known = true;
     if (strcmp(http_routes[i].method, method) != 0) continue;
     http_routes[i].fn(&req, &resp);
-    if (resp.json == NULL && resp.raw == NULL)
+    if (resp.json == NULL && resp.raw == NULL && resp.stream_read == NULL)
       http_error(&resp, 500, "internal error");
     done = true;
     break;
@@ -392,10 +438,11 @@ int http_start(const struct cfg *cfg, char *err, size_t errlen) {
   freeaddrinfo(ai);
   hs.fd = fd;
   hs.d = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+      /* a thread per connection: a live log may wait for output */
+      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+          MHD_USE_ERROR_LOG,
       0, NULL, NULL, http_handler, NULL,
       MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
       MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL, MHD_OPTION_END);

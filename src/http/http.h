@@ -34,7 +34,15 @@ struct http_resp {
   size_t raw_len;
   const char *ctype; /* its Content-Type (static) */
   const char *disposition; /* optional Content-Disposition (static) */
+  /* A body produced as it is sent (e.g. a live log): read is called from
+   * the connection's own thread and may block; it returns bytes written
+   * into buf, or HTTP_STREAM_END.  free releases cls after the end. */
+  void *stream_cls;
+  long (*stream_read)(void *cls, char *buf, size_t max);
+  void (*stream_free)(void *cls);
 };
+
+#define HTTP_STREAM_END (-1L)
 
 /* Fills resp; returns nothing: errors become JSON responses. */
 typedef void (*http_handler_fn)(const struct http_req *req,

@@ -3,6 +3,7 @@ metrics, and input that looks like SQL or HTML kept verbatim."""
 import json
 import os
 import tempfile
+import urllib.request
 
 from harness import ClusterTest, wait_until
 
@@ -169,3 +170,96 @@ class TestOperators(ClusterTest):
                      "heracron_lease_epoch 1"):
             self.assertIn(line, text)
         self.assertRegex(text, r"heracron_store_batch_seconds_count [1-9]")
+
+
+class TestApiReads(ClusterTest):
+    """Log pages, download and live stream; instance filters and paging;
+    the cron preview; the console's files."""
+
+    def setUp(self):
+        super().setUp()
+        self.m = self.c.node("m1")
+        self.c.wait_master(among=("m1",))
+        self.c.wait_workers(self.m, ["m1"])
+
+    def run_job(self, name, script):
+        self.m.api("POST", "/api/jobs", {"name": name, "script": script,
+                                         "cron": "0 0 3 * * ?"})
+        st, run = self.m.api("POST", "/api/jobs/%s/run" % name)
+        self.assertEqual(st, 201, run)
+        return run["instance"]
+
+    def wait_end(self, iid):
+        return wait_until(lambda: (lambda j: j if j["status"] not in
+                                   ("QUEUED", "DISPATCHED", "RUNNING") else None)
+                          (self.m.api("GET", "/api/instances/%d" % iid)[1]), 20)
+
+    def test_log_pages_download_and_stream(self):
+        iid = self.run_job("lines", "i=1; while [ $i -le 450 ]; do echo line $i; "
+                           "i=$((i+1)); done")
+        self.wait_end(iid)
+        st, j = self.m.api("GET", "/api/instances/%d/log?lines=200&page=1" % iid)
+        self.assertEqual((j["total_lines"], j["pages"], j["page"]), (450, 3, 1))
+        self.assertTrue(j["data"].startswith("line 1\n") and
+                        j["data"].endswith("line 200\n"))
+        st, j = self.m.api("GET", "/api/instances/%d/log?lines=200" % iid)  # the last
+        self.assertEqual((j["page"], j["data"].count("\n")), (3, 50))
+        st, j = self.m.api("GET", "/api/instances/%d/log?lines=0" % iid)
+        self.assertEqual((st, j["field"]), (400, "lines"))
+        st, text = self.m.api("GET", "/api/instances/%d/log/download?token=%s"
+                              % (iid, self.c.token), token="")
+        self.assertEqual(st, 200)
+        self.assertEqual(text.count("\n"), 450)
+        st, j = self.m.api("GET", "/api/instances/99999/log/download")
+        self.assertEqual(st, 404)
+        # a live stream of a running job: events as output comes, then the end
+        iid = self.run_job("slow", "echo one; sleep 1; echo two")
+        req = urllib.request.Request(
+            self.m.url + "/api/instances/%d/log/stream" % iid,
+            headers={"Authorization": "Bearer " + self.c.token})
+        events = []
+        with urllib.request.urlopen(req, timeout=20) as r:
+            self.assertEqual(r.headers["Content-Type"], "text/event-stream")
+            event = None
+            for raw in r:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    events.append((event, json.loads(line[6:])))
+                    if event == "end":
+                        break
+        data = "".join(e[1]["data"] for e in events if e[0] == "chunk")
+        self.assertEqual(data, "one\ntwo\n")
+        self.assertEqual(events[-1], ("end", {"status": "SUCCEEDED"}))
+
+    def test_instance_filters_and_paging(self):
+        ids = [self.run_job("a%d" % i, "true") for i in range(3)]
+        for i in ids:
+            self.wait_end(i)
+        st, j = self.m.api("GET", "/api/instances?limit=2")
+        self.assertEqual((j["total"], len(j["instances"])), (3, 2))
+        st, j = self.m.api("GET", "/api/instances?limit=2&offset=2")
+        self.assertEqual([x["id"] for x in j["instances"]], [ids[0]])
+        st, j = self.m.api("GET", "/api/instances?trigger=MANUAL&worker=m1&since=2000-01-01")
+        self.assertEqual(j["total"], 3)
+        st, j = self.m.api("GET", "/api/instances?trigger=DEBUG")
+        self.assertEqual(j["total"], 0)
+        st, j = self.m.api("GET", "/api/instances?since=yesterday")
+        self.assertEqual((st, j["field"]), (400, "since"))
+
+    def test_cron_preview_and_console(self):
+        st, j = self.m.api("GET", "/api/cron/next?expr=0%200%203%20*%20*%20%3F&count=3")
+        self.assertEqual(len(j["times"]), 3)
+        self.assertTrue(all(t.endswith("03:00:00") for t in j["times"]))
+        st, j = self.m.api("GET", "/api/cron/next?expr=0%2061%20*%20*%20*%20%3F")
+        self.assertEqual((st, j["field"]), (400, "cron"))
+        self.assertIn("minute", j["error"])
+        st, page = self.m.api("GET", "/", token="")
+        self.assertEqual(st, 200)
+        self.assertIn("<html", page.lower())
+        st, js = self.m.api("GET", "/app.js", token="")
+        self.assertEqual(st, 200)
+        for bad in ("/../etc/passwd", "/.hidden.js", "/x/app.js", "/nope.js"):
+            st, j = self.m.api("GET", bad, token="")
+            self.assertEqual(st, 404, bad)
