@@ -12,6 +12,7 @@ PKGS=(
   libinih-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
   libcmocka-dev valgrind clang-14 libclang-rt-14-dev
   python3-aiosmtpd procps iproute2 tzdata
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

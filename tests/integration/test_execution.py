@@ -2,10 +2,9 @@
 retries, live logs, timeouts that kill the whole process group."""
 import json
 import os
-import subprocess
 import time
 
-from harness import HERACRON, ClusterTest, wait_until
+from harness import ClusterTest, wait_until
 
 
 class TestExecution(ClusterTest):
@@ -77,9 +76,8 @@ class TestExecution(ClusterTest):
         wait_until(lambda: "first" in self.cli("log", str(iid)), 3,
                    what="the first line while the job runs")
         self.assertEqual(self.instance(iid)["status"], "RUNNING")
-        p = subprocess.run([HERACRON, "--url", self.m.url, "log", str(iid), "--follow"],
-                           capture_output=True, text=True, timeout=20)
-        self.assertEqual(p.stdout, "first\nsecond\n")
+        rc, out, err = self.c.run_cli("--url", self.m.url, "log", str(iid), "--follow")
+        self.assertEqual((rc, out), (0, "first\nsecond\n"), err)
 
     def test_timeout_kills_the_process_group(self):
         marker = os.path.join(self.c.dir, "grandchild.pid")
