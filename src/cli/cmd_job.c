@@ -19,6 +19,8 @@ static int job_usage(void) {
           "                    [--timeout S] [--misfire run_once|skip]\n"
           "                    [--monitors U[,U]] [--disabled] [--folder /A/B]\n"
           "                    [--var NAME=VALUE ...]  (update: replaces all)\n"
+          "                    [--no-alerts | --alerts]  mail owner and monitors\n"
+          "                    when it fails for good (default: on)\n"
           "       heracron job update JOB [the same options]\n"
           "       heracron job list | show JOB | enable JOB | disable JOB | "
           "delete JOB\n");
@@ -96,6 +98,8 @@ static json_t *job_body(int argc, char **argv, int start) {
       json_object_set_new(b, "enabled", json_false());
     } else if (strcmp(a, "--enabled") == 0) {
       json_object_set_new(b, "enabled", json_true());
+    } else if (strcmp(a, "--no-alerts") == 0 || strcmp(a, "--alerts") == 0) {
+      json_object_set_new(b, "alerts", json_boolean(a[2] == 'a'));
     } else {
       fprintf(stderr, "heracron: unknown or incomplete option '%s'\n", a);
       json_decref(b);
@@ -121,6 +125,7 @@ static void job_print(const json_t *j) {
   printf("upstreams    %s\n", ups ? ups : "[]");
   printf("downstreams  %s\n", downs ? downs : "[]");
   printf("enabled      %s\n", json_is_true(json_object_get(j, "enabled")) ? "yes" : "no");
+  printf("alerts       %s\n", json_is_true(json_object_get(j, "alerts")) ? "on" : "off");
   printf("retries      %lld, %lld s apart\n",
          (long long)json_integer_value(json_object_get(j, "retries")),
          (long long)json_integer_value(json_object_get(j, "retry_wait_s")));

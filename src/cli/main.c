@@ -42,6 +42,7 @@ static void usage(FILE *f) {
           "  user list | add NAME [--email E] [--role R] --password-file F |\n"
           "               delete NAME            users (administrators)\n"
           "  audit [--limit N]   who did what, newest first\n"
+          "  alert test --to ADDRESS   a test mail with [smtp] of -c\n"
           "  cron next EXPR [--from 'YYYY-MM-DD HH:MM:SS'] [--count N] [--tz Z]\n"
           "               next fire times of a cron expression (offline)\n"
           "\n"
@@ -80,6 +81,7 @@ static const struct {
     {"logout", cmd_logout},
     {"user", cmd_user},
     {"audit", cmd_audit},
+    {"alert", cmd_alert},
     {"stop", cmd_instance_op},
     {"cancel", cmd_instance_op},
     {"retry", cmd_instance_op},

@@ -11,6 +11,7 @@
 
 #include "daemon/node.h"
 #include "http/http.h"
+#include "master/mailer.h"
 #include "master/master.h"
 #include "net/conn.h"
 #include "store/elect.h"
@@ -168,6 +169,10 @@ int main(int argc, char **argv) {
            node.cfg.node.master_group ? "master group" : "not in the master group",
            node.address, node.cfg.http.listen);
   if (worker_start() < 0) goto out_http;
+  if (node.cfg.node.master_group && mailer_start(&node.cfg) < 0) {
+    log_error("cannot start the mailer thread");
+    goto out_http;
+  }
   if (node.cfg.node.master_group &&
       elect_start(node.loop, &node.cfg, master_on_elect) < 0)
     goto out_http;
@@ -182,6 +187,7 @@ out_http:
     master_shutdown();
     elect_stop();
   }
+  mailer_stop();
   http_stop();
 out_store:
   store_stop(2000);

@@ -15,7 +15,7 @@
   "j.id, j.name, j.owner, j.description, j.folder, j.host_group, j.type,"  \
   " j.script, j.cron, j.tz, j.enabled, j.retries, j.retry_wait_s,"         \
   " j.timeout_s, j.misfire, j.monitors, j.revision, j.created_at,"         \
-  " j.updated_at, j.variables"
+  " j.updated_at, j.variables, j.alerts"
 
 static const char api_sql_list[] =
     "SELECT " API_JOB_COLS " FROM jobs j ORDER BY j.id";
@@ -35,13 +35,14 @@ static const char api_sql_id_of[] = "SELECT id FROM jobs WHERE name = ?";
 static const char api_sql_insert[] =
     "INSERT INTO jobs (name, owner, description, folder, host_group, type,"
     " script, cron, tz, enabled, retries, retry_wait_s, timeout_s, misfire,"
-    " monitors, variables) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-    " ?)";
+    " monitors, variables, alerts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " ?, ?, ?, ?, ?)";
 static const char api_sql_update[] =
     "UPDATE jobs SET name = ?, owner = ?, description = ?, folder = ?,"
     " host_group = ?, type = ?, script = ?, cron = ?, tz = ?, enabled = ?,"
     " retries = ?, retry_wait_s = ?, timeout_s = ?, misfire = ?,"
-    " monitors = ?, variables = ?, revision = revision + 1 WHERE id = ?";
+    " monitors = ?, variables = ?, alerts = ?, revision = revision + 1 "
+    "WHERE id = ?";
 static const char api_sql_last_id[] = "SELECT LAST_INSERT_ID()";
 static const char api_sql_del_edges[] =
     "DELETE FROM job_upstreams WHERE job_id = ?";
@@ -86,7 +87,7 @@ static json_t *api_job_json(const struct db_rows *r, int i) {
   }
   return json_pack(
       "{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:b,s:I,s:I,s:I,s:s,s:o,s:I,"
-      "s:s,s:s,s:o}",
+      "s:s,s:s,s:o,s:b}",
       "id", (json_int_t)strtoll(v[0], NULL, 10), "name", v[1], "owner", v[2],
       "description", v[3], "folder", v[4], "group", v[5], "type", v[6],
       "script", v[7], "cron", v[8] ? json_string(v[8]) : json_null(), "tz",
@@ -95,7 +96,8 @@ static json_t *api_job_json(const struct db_rows *r, int i) {
       (json_int_t)strtoll(v[12], NULL, 10), "timeout_s",
       (json_int_t)strtoll(v[13], NULL, 10), "misfire", v[14], "monitors",
       monitors, "revision", (json_int_t)strtoll(v[16], NULL, 10),
-      "created_at", v[17], "updated_at", v[18], "variables", vars);
+      "created_at", v[17], "updated_at", v[18], "variables", vars, "alerts",
+      v[20] && strcmp(v[20], "1") == 0);
 }
 
 /* Finds a job by "/api/jobs/{key}[/rest]": id if numeric, else name.
@@ -209,7 +211,19 @@ struct api_def {
   bool enabled;
   char monitors[1024];
   json_t *vars; /* borrowed: an object of strings, or NULL */
+  bool alerts;  /* mail the owner and monitors when it fails for good */
 };
+
+/* A plain e-mail address (one '@', no blanks, quotes or commas). */
+static bool api_address_ok(const char *s) {
+  const char *at = strchr(s, '@');
+  if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@') ||
+      strlen(s) > 254)
+    return false;
+  for (; *s; s++)
+    if (!isalnum((unsigned char)*s) && !strchr("._%+-@", *s)) return false;
+  return true;
+}
 
 /* Variable names as scripts use them in ${name}. */
 static bool api_var_name_ok(const char *k) {
@@ -255,12 +269,13 @@ static int api_overlay(json_t *body, struct api_def *a,
       if (!strcmp(key, "retries")) a->d.retries = n;
       else if (!strcmp(key, "retry_wait_s")) a->d.retry_wait_s = n;
       else a->d.timeout_s = n;
-    } else if (!strcmp(key, "enabled")) {
+    } else if (!strcmp(key, "enabled") || !strcmp(key, "alerts")) {
       if (!json_is_boolean(v)) {
         http_field_error(resp, key, "must be true or false");
         return -1;
       }
-      a->enabled = json_is_true(v);
+      if (key[0] == 'e') a->enabled = json_is_true(v);
+      else a->alerts = json_is_true(v);
     } else if (!strcmp(key, "upstreams")) {
       if (!json_is_array(v) || json_array_size(v) > JOBDEF_MAX_UPSTREAMS) {
         http_field_error(resp, key, "must be a list of at most 64 job names");
@@ -303,9 +318,10 @@ static int api_overlay(json_t *body, struct api_def *a,
       a->monitors[0] = '\0';
       json_array_foreach(v, i, m) {
         const char *s = json_string_value(m);
-        if (s == NULL || !jobdef_name_ok(s) ||
+        if (s == NULL || (!jobdef_name_ok(s) && !api_address_ok(s)) ||
             off + strlen(s) + 2 >= sizeof(a->monitors)) {
-          http_field_error(resp, key, "must be a list of user names");
+          http_field_error(resp, key, "must be a list of user names or "
+                                      "e-mail addresses");
           return -1;
         }
         off += (size_t)snprintf(a->monitors + off, sizeof(a->monitors) - off,
@@ -426,9 +442,9 @@ static void api_save(struct db_conn *c, struct api_def *a, long long *id,
       DB_STR(d->tz ? d->tz : ""), DB_I64(a->enabled), DB_I64(d->retries),
       DB_I64(d->retry_wait_s), DB_I64(d->timeout_s),
       DB_STR(d->misfire ? d->misfire : "run_once"), DB_STR(a->monitors),
-      vars ? DB_STR(vars) : DB_NUL(), DB_I64(*id)};
+      vars ? DB_STR(vars) : DB_NUL(), DB_I64(a->alerts), DB_I64(*id)};
   int64_t n = db_exec(c, *id ? api_sql_update : api_sql_insert, p,
-                      *id ? 17 : 16);
+                      *id ? 18 : 17);
   free(vars);
   if (n < 0) {
     if (c->last_errno == ER_DUP_ENTRY) {
@@ -462,7 +478,7 @@ dberr:
 void api_jobs_create(const struct http_req *req, struct http_resp *resp) {
   json_t *body;
   if (http_body_json(req, resp, &body) < 0) return;
-  struct api_def a = {.enabled = true};
+  struct api_def a = {.enabled = true, .alerts = true};
   a.d.retry_wait_s = 60;
   if (api_overlay(body, &a, resp) < 0 || api_check(&a, resp) < 0) {
     json_decref(body);
@@ -508,7 +524,7 @@ void api_jobs_update(const struct http_req *req, struct http_resp *resp) {
     long long id = strtoll(db_cell(&r, 0, 0), NULL, 10);
     db_rows_free(&r);
     json_object_set_new(cur, "upstreams", api_names(c, api_sql_ups, id));
-    struct api_def a = {.enabled = true};
+    struct api_def a = {.enabled = true, .alerts = true};
     /* A schedule replaces upstreams and the other way round. */
     if (json_object_get(body, "cron") && !json_is_null(json_object_get(body, "cron")) &&
         !json_object_get(body, "upstreams"))

@@ -18,7 +18,8 @@ static const char api_sql_cluster[] =
     "SELECT (SELECT COUNT(*) FROM nodes WHERE connected = 1"
     "  AND heartbeat_at > NOW(6) - INTERVAL ? MICROSECOND),"
     " COALESCE((SELECT epoch FROM lease WHERE name = 'master'), 0),"
-    " (SELECT COUNT(*) FROM instances WHERE status IN ('DISPATCHED', 'RUNNING'))";
+    " (SELECT COUNT(*) FROM instances WHERE status IN ('DISPATCHED', 'RUNNING')),"
+    " (SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending'))";
 
 void api_metrics(const struct http_req *req, struct http_resp *resp) {
   char *out = NULL;
@@ -38,7 +39,7 @@ void api_metrics(const struct http_req *req, struct http_resp *resp) {
     for (int k = 0; k < 3; k++)
       if (strcmp(db_cell(&q, i, 0), qn[k]) == 0)
         depth[k] = strtoll(db_cell(&q, i, 1), NULL, 10);
-  char buf[1024];
+  char buf[1536];
   int n = snprintf(
       buf, sizeof(buf),
       "# HELP heracron_queue_depth Instances waiting in each queue.\n"
@@ -54,9 +55,13 @@ void api_metrics(const struct http_req *req, struct http_resp *resp) {
       "heracron_workers_connected %s\n"
       "# HELP heracron_lease_epoch Epoch of the master lease.\n"
       "# TYPE heracron_lease_epoch gauge\n"
-      "heracron_lease_epoch %s\n",
+      "heracron_lease_epoch %s\n"
+      "# HELP heracron_outbox_pending Alert mails not sent yet.\n"
+      "# TYPE heracron_outbox_pending gauge\n"
+      "heracron_outbox_pending %s\n",
       depth[0], depth[1], depth[2], c.nrows ? db_cell(&c, 0, 2) : "0",
-      c.nrows ? db_cell(&c, 0, 0) : "0", c.nrows ? db_cell(&c, 0, 1) : "0");
+      c.nrows ? db_cell(&c, 0, 0) : "0", c.nrows ? db_cell(&c, 0, 1) : "0",
+      c.nrows ? db_cell(&c, 0, 3) : "0");
   db_rows_free(&q);
   db_rows_free(&c);
   char *all = realloc(out, len + (size_t)n + 1);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon/node.h"
+#include "master/mailer.h"
 #include "master/registry.h"
 #include "master/run.h"
 #include "master/sched.h"
@@ -560,6 +561,7 @@ static int master_start(uint64_t epoch, uint64_t valid_until) {
   sched_start(epoch);
   watch_start(epoch);
   metrics_set_master(epoch);
+  mailer_set_epoch(epoch);
   log_info("master: serving workers on %s as master of epoch %llu",
            node.cfg.master.listen, (unsigned long long)epoch);
   return 0;
@@ -568,6 +570,7 @@ static int master_start(uint64_t epoch, uint64_t valid_until) {
 static void master_stop(const char *reason) {
   if (!ms.active) return;
   metrics_set_master(0);
+  mailer_set_epoch(0);
   watch_stop();
   sched_stop();
   run_stop();

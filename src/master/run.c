@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/node.h"
+#include "master/alert.h"
 #include "master/registry.h"
 #include "master/sched.h"
 #include "master/script.h"
@@ -220,10 +221,9 @@ static int run_fail_work(struct db_conn *db, struct store_op *op) {
   struct run_fail_op *f = (struct run_fail_op *)op;
   struct db_param p[] = {DB_STR(f->reason), DB_U64(f->id)};
   struct db_param a[] = {DB_U64(f->id)};
-  return db_exec(db, run_sql_bad_script, p, 2) < 0 ||
-                 db_exec(db, run_sql_bad_action, a, 1) < 0
-             ? -1
-             : 0;
+  int64_t n = db_exec(db, run_sql_bad_script, p, 2);
+  if (n < 0 || db_exec(db, run_sql_bad_action, a, 1) < 0) return -1;
+  return n == 1 ? alert_failure_work(db, f->id) : 0;
 }
 
 static void run_fail(struct run_item *it) {
@@ -600,12 +600,15 @@ int run_finish_work(struct db_conn *db, struct run_finish *f,
   if ((f->actions = db_exec(db, run_sql_action, a, 2)) < 0) return -1;
   if (strcmp(f->state, "SUCCEEDED") == 0)
     return db_exec(db, run_sql_chain, i, 1) < 0 ||
-                   db_exec(db, run_sql_chain_mark, i, 1) < 0
+                   db_exec(db, run_sql_chain_mark, i, 1) < 0 ||
+                   alert_success_work(db, f->id) < 0
                ? -1
                : 0;
-  if (strcmp(f->state, "STOPPED") != 0 && db_exec(db, run_sql_retry, i, 1) < 0)
-    return -1;
-  return 0;
+  if (strcmp(f->state, "STOPPED") == 0) return 0; /* an operator's doing */
+  int64_t retried = db_exec(db, run_sql_retry, i, 1);
+  if (retried < 0) return -1;
+  /* the last attempt failed: the owners hear of it, in this transaction */
+  return retried == 0 ? alert_failure_work(db, f->id) : 0;
 }
 
 static int run_status_work(struct db_conn *db, struct store_op *op) {

@@ -69,6 +69,7 @@ static const struct cfg_key cfg_keys[] = {
     K("smtp", "user", CFG_STR, smtp.user, false, NULL, 0, 0),
     K("smtp", "password", CFG_STR, smtp.password, true, NULL, 0, 0),
     K("smtp", "password_file", CFG_STR, smtp.password_file, false, NULL, 0, 0),
+    K("smtp", "group_s", CFG_U32, smtp.group_s, false, "10", 0, 3600),
     K("console", "url", CFG_STR, console.url, false, "http://127.0.0.1:8080", 0, 0),
     K("log", "level", CFG_STR, log.level, false, "info", 0, 0),
 };

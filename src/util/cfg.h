@@ -69,6 +69,7 @@ struct cfg {
     char *user;
     char *password; /* secret */
     char *password_file;
+    uint32_t group_s; /* alerts to one address within this go in one mail */
   } smtp;
   struct {
     char *url;

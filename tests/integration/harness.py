@@ -114,6 +114,42 @@ class Mdb:
         return [line.split("\t") for line in p.stdout.splitlines()]
 
 
+class SmtpSink:
+    """A private SMTP server (tests/integration/smtp_sink.py) that keeps
+    what it receives; stop() and start() again on the same port."""
+
+    def __init__(self, root):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="smtp-", dir=root)
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "smtp_sink.py"),
+             str(self.port), self.dir], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True)
+        line = self.proc.stdout.readline()
+        if "ready" not in line:
+            raise RuntimeError("smtp sink did not start: %s" % line)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def messages(self):
+        """Parsed messages, oldest first (email.message.Message)."""
+        import email
+        from email import policy
+        out = []
+        for name in sorted(os.listdir(self.dir)):
+            if name.endswith(".eml"):
+                with open(os.path.join(self.dir, name), "rb") as f:
+                    out.append(email.message_from_binary_file(f, policy=policy.default))
+        return out
+
+
 class Node:
     """One heracrond process with its own ports and log file."""
 

@@ -167,7 +167,7 @@ class TestOperators(ClusterTest):
                      "heracron_instances_started_total 1",
                      'heracron_instances_finished_total{status="succeeded"} 1',
                      "heracron_dispatch_latency_seconds_count 1",
-                     "heracron_lease_epoch 1"):
+                     "heracron_lease_epoch 1", "heracron_outbox_pending 0"):
             self.assertIn(line, text)
         self.assertRegex(text, r"heracron_store_batch_seconds_count [1-9]")
 
