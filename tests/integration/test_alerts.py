@@ -19,6 +19,13 @@ class AlertTest(ClusterTest):
                      "smtp.starttls": "off", "smtp.group_s": self.group_s,
                      "console.url": "https://console.example"}
 
+    def one_node(self):
+        """A master that is also the worker, and the users."""
+        self.m = self.c.node("m1", extra=self.smtp)
+        self.c.wait_master(among=("m1",))
+        self.c.wait_workers(self.m, ["m1"])
+        self.users(self.m)
+
     def users(self, node):
         for name, email in (("alice", "alice@example.org"), ("bob", "bob@example.org"),
                             ("nomail", "")):
@@ -48,10 +55,7 @@ class AlertTest(ClusterTest):
 class TestAlerts(AlertTest):
     def setUp(self):
         super().setUp()
-        self.m = self.c.node("m1", extra=self.smtp)
-        self.c.wait_master(among=("m1",))
-        self.c.wait_workers(self.m, ["m1"])
-        self.users(self.m)
+        self.one_node()
 
     def test_failure_mails_owner_and_monitors_once_retries_are_spent(self):
         self.job(self.m, "nightly", "echo step one; echo '<b>bad</b> input' >&2; exit 3",
@@ -161,10 +165,7 @@ class TestAlertStorm(AlertTest):
 
     def setUp(self):
         super().setUp()
-        self.m = self.c.node("m1", extra=self.smtp)
-        self.c.wait_master(among=("m1",))
-        self.c.wait_workers(self.m, ["m1"])
-        self.users(self.m)
+        self.one_node()
 
     def test_storm_is_one_mail_per_recipient(self):
         self.job(self.m, "storm", "exit 1", monitors=["bob"])
