@@ -4,11 +4,15 @@
 
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS alerts TINYINT(1) NOT NULL DEFAULT 1;
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS alerting TINYINT(1) NOT NULL DEFAULT 0;
+-- a run longer than this (seconds) is reported while it runs; 0: no limit
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS expected_s INT UNSIGNED NOT NULL DEFAULT 0;
+-- today's version not succeeded by this local time: the owners are told
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS deadline TIME NULL;
 
 CREATE TABLE IF NOT EXISTS outbox (
   id           BIGINT        NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  kind         VARCHAR(16)   NOT NULL,            -- failure | recovered
-  instance_id  BIGINT        NOT NULL,
+  kind         VARCHAR(16)   NOT NULL,  -- failure | recovered | overdue | deadline
+  instance_id  BIGINT        NULL,      -- none for a missed deadline
   job_id       INT UNSIGNED  NOT NULL,
   recipient    VARCHAR(255)  NOT NULL,            -- '' : nobody to send to
   status       VARCHAR(16)   NOT NULL DEFAULT 'pending', -- pending | sending | sent | failed | unaddressed

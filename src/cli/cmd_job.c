@@ -21,6 +21,8 @@ static int job_usage(void) {
           "                    [--var NAME=VALUE ...]  (update: replaces all)\n"
           "                    [--no-alerts | --alerts]  mail owner and monitors\n"
           "                    when it fails for good (default: on)\n"
+          "                    [--expected S] [--deadline HH:MM]  mail when a\n"
+          "                    run takes longer, or today's is not done by then\n"
           "       heracron job update JOB [the same options]\n"
           "       heracron job list | show JOB | enable JOB | disable JOB | "
           "delete JOB\n");
@@ -46,10 +48,12 @@ static json_t *job_body(int argc, char **argv, int start) {
     static const char *const str_opts[][2] = {
         {"--script", "script"}, {"--cron", "cron"},   {"--tz", "tz"},
         {"--group", "group"},   {"--owner", "owner"}, {"--description", "description"},
-        {"--type", "type"},     {"--misfire", "misfire"}, {"--folder", "folder"}};
+        {"--type", "type"},     {"--misfire", "misfire"}, {"--folder", "folder"},
+        {"--deadline", "deadline"}};
     static const char *const int_opts[][2] = {{"--retries", "retries"},
                                               {"--retry-wait", "retry_wait_s"},
-                                              {"--timeout", "timeout_s"}};
+                                              {"--timeout", "timeout_s"},
+                                              {"--expected", "expected_s"}};
     bool done = false;
     for (size_t k = 0; k < sizeof(str_opts) / sizeof(str_opts[0]) && !done; k++)
       if (strcmp(a, str_opts[k][0]) == 0 && v) {

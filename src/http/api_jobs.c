@@ -15,7 +15,8 @@
   "j.id, j.name, j.owner, j.description, j.folder, j.host_group, j.type,"  \
   " j.script, j.cron, j.tz, j.enabled, j.retries, j.retry_wait_s,"         \
   " j.timeout_s, j.misfire, j.monitors, j.revision, j.created_at,"         \
-  " j.updated_at, j.variables, j.alerts"
+  " j.updated_at, j.variables, j.alerts, j.expected_s,"                     \
+  " TIME_FORMAT(j.deadline, '%H:%i')"
 
 static const char api_sql_list[] =
     "SELECT " API_JOB_COLS " FROM jobs j ORDER BY j.id";
@@ -35,14 +36,14 @@ static const char api_sql_id_of[] = "SELECT id FROM jobs WHERE name = ?";
 static const char api_sql_insert[] =
     "INSERT INTO jobs (name, owner, description, folder, host_group, type,"
     " script, cron, tz, enabled, retries, retry_wait_s, timeout_s, misfire,"
-    " monitors, variables, alerts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-    " ?, ?, ?, ?, ?)";
+    " monitors, variables, alerts, expected_s, deadline) VALUES (?, ?, ?, ?, ?,"
+    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char api_sql_update[] =
     "UPDATE jobs SET name = ?, owner = ?, description = ?, folder = ?,"
     " host_group = ?, type = ?, script = ?, cron = ?, tz = ?, enabled = ?,"
     " retries = ?, retry_wait_s = ?, timeout_s = ?, misfire = ?,"
-    " monitors = ?, variables = ?, alerts = ?, revision = revision + 1 "
-    "WHERE id = ?";
+    " monitors = ?, variables = ?, alerts = ?, expected_s = ?, deadline = ?,"
+    " revision = revision + 1 WHERE id = ?";
 static const char api_sql_last_id[] = "SELECT LAST_INSERT_ID()";
 static const char api_sql_del_edges[] =
     "DELETE FROM job_upstreams WHERE job_id = ?";
@@ -87,7 +88,7 @@ static json_t *api_job_json(const struct db_rows *r, int i) {
   }
   return json_pack(
       "{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:b,s:I,s:I,s:I,s:s,s:o,s:I,"
-      "s:s,s:s,s:o,s:b}",
+      "s:s,s:s,s:o,s:b,s:I,s:o}",
       "id", (json_int_t)strtoll(v[0], NULL, 10), "name", v[1], "owner", v[2],
       "description", v[3], "folder", v[4], "group", v[5], "type", v[6],
       "script", v[7], "cron", v[8] ? json_string(v[8]) : json_null(), "tz",
@@ -97,7 +98,9 @@ static json_t *api_job_json(const struct db_rows *r, int i) {
       (json_int_t)strtoll(v[13], NULL, 10), "misfire", v[14], "monitors",
       monitors, "revision", (json_int_t)strtoll(v[16], NULL, 10),
       "created_at", v[17], "updated_at", v[18], "variables", vars, "alerts",
-      v[20] && strcmp(v[20], "1") == 0);
+      v[20] && strcmp(v[20], "1") == 0, "expected_s",
+      (json_int_t)strtoll(v[21] ? v[21] : "0", NULL, 10), "deadline",
+      v[22] ? json_string(v[22]) : json_null());
 }
 
 /* Finds a job by "/api/jobs/{key}[/rest]": id if numeric, else name.
@@ -212,6 +215,8 @@ struct api_def {
   char monitors[1024];
   json_t *vars; /* borrowed: an object of strings, or NULL */
   bool alerts;  /* mail the owner and monitors when it fails for good */
+  int64_t expected_s;   /* a run longer than this is reported; 0: none */
+  char deadline[6];     /* "HH:MM" or "" */
 };
 
 /* A plain e-mail address (one '@', no blanks, quotes or commas). */
@@ -259,14 +264,31 @@ static int api_overlay(json_t *body, struct api_def *a,
       *slots[i] = json_is_null(v) ? NULL : json_string_value(v);
     }
     if (known) continue;
-    if (!strcmp(key, "retries") || !strcmp(key, "retry_wait_s") ||
-        !strcmp(key, "timeout_s")) {
+    if (!strcmp(key, "deadline")) {
+      const char *d = json_string_value(v);
+      int hh, mm;
+      char end;
+      if (!json_is_null(v) && (d == NULL || (*d && (sscanf(d, "%2d:%2d%c", &hh, &mm, &end) != 2 ||
+                                                   strlen(d) != 5 || hh > 23 || mm > 59 ||
+                                                   hh < 0 || mm < 0)))) {
+        http_field_error(resp, key, "must be a local time HH:MM, or null");
+        return -1;
+      }
+      snprintf(a->deadline, sizeof(a->deadline), "%s", d ? d : "");
+    } else if (!strcmp(key, "retries") || !strcmp(key, "retry_wait_s") ||
+        !strcmp(key, "timeout_s") || !strcmp(key, "expected_s")) {
       if (!json_is_integer(v)) {
         http_field_error(resp, key, "must be an integer");
         return -1;
       }
       int64_t n = json_integer_value(v);
-      if (!strcmp(key, "retries")) a->d.retries = n;
+      if (!strcmp(key, "expected_s")) {
+        if (n < 0 || n > 30 * 86400) {
+          http_field_error(resp, key, "must be 0-2592000 seconds");
+          return -1;
+        }
+        a->expected_s = n;
+      } else if (!strcmp(key, "retries")) a->d.retries = n;
       else if (!strcmp(key, "retry_wait_s")) a->d.retry_wait_s = n;
       else a->d.timeout_s = n;
     } else if (!strcmp(key, "enabled") || !strcmp(key, "alerts")) {
@@ -442,9 +464,10 @@ static void api_save(struct db_conn *c, struct api_def *a, long long *id,
       DB_STR(d->tz ? d->tz : ""), DB_I64(a->enabled), DB_I64(d->retries),
       DB_I64(d->retry_wait_s), DB_I64(d->timeout_s),
       DB_STR(d->misfire ? d->misfire : "run_once"), DB_STR(a->monitors),
-      vars ? DB_STR(vars) : DB_NUL(), DB_I64(a->alerts), DB_I64(*id)};
+      vars ? DB_STR(vars) : DB_NUL(), DB_I64(a->alerts), DB_I64(a->expected_s),
+      a->deadline[0] ? DB_STR(a->deadline) : DB_NUL(), DB_I64(*id)};
   int64_t n = db_exec(c, *id ? api_sql_update : api_sql_insert, p,
-                      *id ? 18 : 17);
+                      *id ? 20 : 19);
   free(vars);
   if (n < 0) {
     if (c->last_errno == ER_DUP_ENTRY) {

@@ -17,4 +17,9 @@ int alert_failure_work(struct db_conn *db, uint64_t instance_id);
 /* The instance succeeded: if its job had alerted, a "recovered" mail. */
 int alert_success_work(struct db_conn *db, uint64_t instance_id);
 
+/* Looks for instances running longer than their job's expected_s and for
+ * jobs whose deadline passed today without a successful version; queues
+ * one "overdue" or "deadline" alert for each (once).  A master write. */
+int alert_watch_work(struct db_conn *db);
+
 #endif

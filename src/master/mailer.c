@@ -50,11 +50,13 @@ static const char mailer_sql_claim[] =
     "WHERE recipient = ? AND status = 'pending' AND next_try_at <= NOW(6) "
     "ORDER BY id LIMIT ?";
 static const char mailer_sql_claimed[] =
-    "SELECT o.id, o.kind, i.id, j.id, COALESCE(i.action_id, 0), j.name,"
-    " j.owner, j.description, i.status, i.trigger_kind, i.worker,"
-    " COALESCE(i.started_at, ''), COALESCE(i.ended_at, ''), i.reason,"
+    "SELECT o.id, o.kind, COALESCE(i.id, 0), j.id, COALESCE(i.action_id, 0),"
+    " j.name, j.owner, j.description, COALESCE(i.status, 'NOT DONE'),"
+    " COALESCE(i.trigger_kind, ''), COALESCE(i.worker, ''),"
+    " COALESCE(i.started_at, ''), COALESCE(i.ended_at, ''),"
+    " COALESCE(i.reason, CONCAT('deadline ', j.deadline)),"
     " COALESCE(i.exit_code, 0), COALESCE(i.exit_signal, 0), o.attempts "
-    "FROM outbox o JOIN instances i ON i.id = o.instance_id"
+    "FROM outbox o LEFT JOIN instances i ON i.id = o.instance_id"
     " JOIN jobs j ON j.id = o.job_id "
     "WHERE o.status = 'sending' AND o.epoch = ? AND o.recipient = ? ORDER BY o.id";
 static const char mailer_sql_tail[] =

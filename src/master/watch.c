@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/node.h"
+#include "master/alert.h"
 #include "master/registry.h"
 #include "master/run.h"
 #include "net/conn.h"
@@ -20,6 +21,7 @@
 #define WATCH_S 0.5        /* how often the instances out are compared */
 #define WATCH_MAX 4096     /* instances compared per pass */
 #define WATCH_GRACE_MS 2000 /* beyond two heartbeats, for a connected one */
+#define WATCH_ALERT_TICKS 4 /* overdue and deadline checks: every 2 s */
 
 /* An instance out on a worker, as MariaDB has it. */
 struct watch_row {
@@ -41,7 +43,8 @@ static struct {
   bool active;
   uint64_t epoch;
   ev_timer timer;
-  bool pending;
+  bool pending, alerts_pending;
+  unsigned ticks;
   struct watch_mark *marks; /* owned; sorted by id */
   size_t nmarks;
 } wt;
@@ -219,7 +222,28 @@ static void watch_scan_done(struct store_op *op) {
   free(s);
 }
 
+/* Overdue runs and missed deadlines become alerts (master/alert.c). */
+static int watch_alerts_work(struct db_conn *db, struct store_op *op) {
+  return alert_watch_work(db);
+}
+
+static void watch_alerts_done(struct store_op *op) {
+  if (op->status == STORE_FENCED) watch_fenced(op);
+  wt.alerts_pending = false;
+  free(op);
+}
+
 static void watch_cb(struct ev_loop *loop, ev_timer *t, int revents) {
+  if (wt.active && !wt.alerts_pending && ++wt.ticks % WATCH_ALERT_TICKS == 0) {
+    struct store_op *a = calloc(1, sizeof(*a));
+    if (a != NULL) {
+      a->work = watch_alerts_work;
+      a->done = watch_alerts_done;
+      a->epoch = wt.epoch;
+      wt.alerts_pending = true;
+      store_submit(a);
+    }
+  }
   if (!wt.active || wt.pending) return;
   struct watch_scan_op *s = calloc(1, sizeof(*s));
   if (s == NULL) return;
@@ -232,7 +256,7 @@ static void watch_cb(struct ev_loop *loop, ev_timer *t, int revents) {
 void watch_start(uint64_t epoch) {
   wt.active = true;
   wt.epoch = epoch;
-  wt.pending = false;
+  wt.pending = wt.alerts_pending = false;
   ev_timer_init(&wt.timer, watch_cb, WATCH_S, WATCH_S);
   ev_timer_start(node.loop, &wt.timer);
 }

@@ -105,6 +105,28 @@ class TestAlerts(AlertTest):
         time.sleep(2.5)
         self.assertEqual(len(self.mails_to("alice@example.org")), 2)
 
+    def test_overdue_run_and_missed_deadline(self):
+        self.job(self.m, "slowpoke", "sleep 5", monitors=[], expected_s=1)
+        iid = self.start_job(self.m, "slowpoke")
+        past = time.strftime("%H:%M", time.localtime(time.time() - 60))
+        self.job(self.m, "late", "true", monitors=[], deadline=past)
+        st, j = self.m.api("GET", "/api/jobs/late")
+        self.assertEqual(j["deadline"], past)
+
+        def texts():
+            return " ".join(m.get_body(("plain",)).get_content()
+                            for m in self.mails_to("alice@example.org"))
+        wait_until(lambda: "slowpoke (id 1) running longer than expected" in texts()
+                   and "late (id 2) not done by its deadline" in texts(), 30,
+                   what="overdue and deadline mails")
+        self.assertEqual(self.m.api("GET", "/api/instances/%d" % iid)[1]["status"],
+                         "RUNNING")  # told while it runs
+        time.sleep(2.5)  # once each, not every check
+        self.assertEqual(texts().count("running longer than expected"), 1)
+        self.assertEqual(texts().count("not done by its deadline"), 1)
+        st, j = self.m.api("PUT", "/api/jobs/late", {"deadline": "25:00"})
+        self.assertEqual((st, j["field"]), (400, "deadline"))
+
     def test_alert_test_command(self):
         rc, out, err = self.c.run_cli("--smtp.host=127.0.0.1",
                                       "--smtp.port=%d" % self.sink.port,
