@@ -23,6 +23,8 @@ static int job_usage(void) {
           "                    when it fails for good (default: on)\n"
           "                    [--expected S] [--deadline HH:MM]  mail when a\n"
           "                    run takes longer, or today's is not done by then\n"
+          "                    [--broadcast [--min-success PCT] | --shards N |\n"
+          "                     --no-fanout]  run as parts across the group\n"
           "       heracron job update JOB [the same options]\n"
           "       heracron job list | show JOB | enable JOB | disable JOB | "
           "delete JOB\n");
@@ -53,7 +55,9 @@ static json_t *job_body(int argc, char **argv, int start) {
     static const char *const int_opts[][2] = {{"--retries", "retries"},
                                               {"--retry-wait", "retry_wait_s"},
                                               {"--timeout", "timeout_s"},
-                                              {"--expected", "expected_s"}};
+                                              {"--expected", "expected_s"},
+                                              {"--shards", "shards"},
+                                              {"--min-success", "min_success_pct"}};
     bool done = false;
     for (size_t k = 0; k < sizeof(str_opts) / sizeof(str_opts[0]) && !done; k++)
       if (strcmp(a, str_opts[k][0]) == 0 && v) {
@@ -102,6 +106,10 @@ static json_t *job_body(int argc, char **argv, int start) {
       json_object_set_new(b, "enabled", json_false());
     } else if (strcmp(a, "--enabled") == 0) {
       json_object_set_new(b, "enabled", json_true());
+    } else if (strcmp(a, "--broadcast") == 0) {
+      json_object_set_new(b, "fanout", json_string("broadcast"));
+    } else if (strcmp(a, "--no-fanout") == 0) {
+      json_object_set_new(b, "fanout", json_string("none"));
     } else if (strcmp(a, "--no-alerts") == 0 || strcmp(a, "--alerts") == 0) {
       json_object_set_new(b, "alerts", json_boolean(a[2] == 'a'));
     } else {
@@ -110,6 +118,9 @@ static json_t *job_body(int argc, char **argv, int start) {
       return NULL;
     }
   }
+  json_t *sh = json_object_get(b, "shards");
+  if (sh && json_integer_value(sh) > 0 && !json_object_get(b, "fanout"))
+    json_object_set_new(b, "fanout", json_string("shards"));
   return b;
 }
 

@@ -14,12 +14,13 @@
   "i.id, COALESCE(i.job_id, 0), COALESCE(j.name, ''), i.action_id,"         \
   " i.trigger_kind, i.attempt, i.status, i.host_group, i.worker,"           \
   " i.exit_code, i.exit_signal, i.reason, i.queued_at, i.started_at,"       \
-  " i.ended_at"
+  " i.ended_at, i.parent_id, i.shard_index, i.shard_count"
 
 #define API_INST_FILTER                                                     \
   " WHERE (? = 0 OR i.job_id = ?) AND (? = '' OR i.status = ?)"               \
   " AND (? = '' OR i.trigger_kind = ?) AND (? = '' OR i.worker = ?)"          \
-  " AND (? = '' OR i.queued_at >= ?) AND (? = '' OR i.queued_at < ?)"
+  " AND (? = '' OR i.queued_at >= ?) AND (? = '' OR i.queued_at < ?)"        \
+  " AND (? = 0 OR i.parent_id = ?)"
 static const char api_sql_inst_list[] =
     "SELECT " API_INST_COLS " FROM instances i LEFT JOIN jobs j ON"
     " j.id = i.job_id" API_INST_FILTER " ORDER BY i.id DESC LIMIT ? OFFSET ?";
@@ -40,7 +41,8 @@ static json_t *api_num(const char *s) {
 
 static json_t *api_inst_json(const struct db_rows *r, int i) {
   return json_pack(
-      "{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
+      "{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
+      "s:o}", "id",
       api_num(db_cell(r, i, 0)), "job_id", api_num(db_cell(r, i, 1)), "job",
       api_opt(db_cell(r, i, 2)), "action_id", api_num(db_cell(r, i, 3)),
       "trigger", api_opt(db_cell(r, i, 4)), "attempt",
@@ -49,7 +51,9 @@ static json_t *api_inst_json(const struct db_rows *r, int i) {
       "exit_code", api_num(db_cell(r, i, 9)), "signal",
       api_num(db_cell(r, i, 10)), "reason", api_opt(db_cell(r, i, 11)),
       "queued_at", api_opt(db_cell(r, i, 12)), "started_at",
-      api_opt(db_cell(r, i, 13)), "ended_at", api_opt(db_cell(r, i, 14)));
+      api_opt(db_cell(r, i, 13)), "ended_at", api_opt(db_cell(r, i, 14)),
+      "parent_id", api_num(db_cell(r, i, 15)), "shard_index",
+      api_num(db_cell(r, i, 16)), "shard_count", api_num(db_cell(r, i, 17)));
 }
 
 void api_instances_list(const struct http_req *req, struct http_resp *resp) {
@@ -68,6 +72,8 @@ void api_instances_list(const struct http_req *req, struct http_resp *resp) {
   }
   /* "YYYY-MM-DD[ HH:MM:SS]" bounds on the time queued */
   const char *trig = http_query(req, "trigger"), *wk = http_query(req, "worker");
+  const char *par = http_query(req, "parent");
+  long long parent = par ? strtoll(par, NULL, 10) : 0;
   const char *since = http_query(req, "since"), *until = http_query(req, "until");
   struct civil cv;
   if ((since && civil_parse(since, &cv) < 0) || (until && civil_parse(until, &cv) < 0)) {
@@ -103,14 +109,15 @@ void api_instances_list(const struct http_req *req, struct http_resp *resp) {
   struct db_param p[] = {DB_I64(job_id), DB_I64(job_id), DB_STR(st), DB_STR(st),
                          DB_STR(tg),     DB_STR(tg),     DB_STR(w),  DB_STR(w),
                          DB_STR(sn),     DB_STR(sn),     DB_STR(un), DB_STR(un),
+                         DB_I64(parent), DB_I64(parent),
                          DB_I64(limit),  DB_I64(offset)};
   struct db_rows r, n;
-  if (db_query(c, api_sql_inst_list, p, 14, &r) < 0) {
+  if (db_query(c, api_sql_inst_list, p, 16, &r) < 0) {
     http_error(resp, 503, "database unavailable: %s", c->err);
     http_db_put(c);
     return;
   }
-  if (db_query(c, api_sql_inst_count, p, 12, &n) < 1) {
+  if (db_query(c, api_sql_inst_count, p, 14, &n) < 1) {
     http_error(resp, 503, "database unavailable: %s", c->err);
     db_rows_free(&r);
     http_db_put(c);
@@ -124,6 +131,28 @@ void api_instances_list(const struct http_req *req, struct http_resp *resp) {
                          (json_int_t)strtoll(db_cell(&n, 0, 0), NULL, 10),
                          "limit", (json_int_t)limit, "offset", (json_int_t)offset);
   db_rows_free(&n);
+}
+
+/* A fan-out instance's parts (the latest attempt of each), by status. */
+static const char api_sql_parts[] =
+    "SELECT c.status, COUNT(*) FROM instances c WHERE c.parent_id = ?"
+    " AND c.id IN (SELECT MAX(id) FROM instances WHERE parent_id = ?"
+    "  GROUP BY shard_index) GROUP BY c.status";
+
+static void api_parts(struct db_conn *c, long long id, json_t *inst) {
+  struct db_param p[] = {DB_I64(id), DB_I64(id)};
+  struct db_rows r;
+  if (db_query(c, api_sql_parts, p, 2, &r) <= 0) return;
+  json_t *parts = json_object();
+  long long total = 0;
+  for (int i = 0; i < r.nrows; i++) {
+    long long k = strtoll(db_cell(&r, i, 1), NULL, 10);
+    json_object_set_new(parts, db_cell(&r, i, 0), json_integer(k));
+    total += k;
+  }
+  json_object_set_new(parts, "total", json_integer(total));
+  json_object_set_new(inst, "parts", parts);
+  db_rows_free(&r);
 }
 
 void api_instances_get(const struct http_req *req, struct http_resp *resp) {
@@ -165,6 +194,7 @@ void api_instances_get(const struct http_req *req, struct http_resp *resp) {
   json_t *inst = api_inst_json(&r, 0);
   db_rows_free(&r);
   if (!log) {
+    api_parts(c, id, inst);
     http_db_put(c);
     resp->json = inst;
     return;

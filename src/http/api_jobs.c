@@ -16,7 +16,7 @@
   " j.script, j.cron, j.tz, j.enabled, j.retries, j.retry_wait_s,"         \
   " j.timeout_s, j.misfire, j.monitors, j.revision, j.created_at,"         \
   " j.updated_at, j.variables, j.alerts, j.expected_s,"                     \
-  " TIME_FORMAT(j.deadline, '%H:%i')"
+  " TIME_FORMAT(j.deadline, '%H:%i'), j.fanout, j.shards, j.min_success_pct"
 
 static const char api_sql_list[] =
     "SELECT " API_JOB_COLS " FROM jobs j ORDER BY j.id";
@@ -36,14 +36,16 @@ static const char api_sql_id_of[] = "SELECT id FROM jobs WHERE name = ?";
 static const char api_sql_insert[] =
     "INSERT INTO jobs (name, owner, description, folder, host_group, type,"
     " script, cron, tz, enabled, retries, retry_wait_s, timeout_s, misfire,"
-    " monitors, variables, alerts, expected_s, deadline) VALUES (?, ?, ?, ?, ?,"
-    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " monitors, variables, alerts, expected_s, deadline, fanout, shards,"
+    " min_success_pct) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " ?, ?, ?, ?, ?)";
 static const char api_sql_update[] =
     "UPDATE jobs SET name = ?, owner = ?, description = ?, folder = ?,"
     " host_group = ?, type = ?, script = ?, cron = ?, tz = ?, enabled = ?,"
     " retries = ?, retry_wait_s = ?, timeout_s = ?, misfire = ?,"
     " monitors = ?, variables = ?, alerts = ?, expected_s = ?, deadline = ?,"
-    " revision = revision + 1 WHERE id = ?";
+    " fanout = ?, shards = ?, min_success_pct = ?, revision = revision + 1 "
+    "WHERE id = ?";
 static const char api_sql_last_id[] = "SELECT LAST_INSERT_ID()";
 static const char api_sql_del_edges[] =
     "DELETE FROM job_upstreams WHERE job_id = ?";
@@ -88,7 +90,7 @@ static json_t *api_job_json(const struct db_rows *r, int i) {
   }
   return json_pack(
       "{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:b,s:I,s:I,s:I,s:s,s:o,s:I,"
-      "s:s,s:s,s:o,s:b,s:I,s:o}",
+      "s:s,s:s,s:o,s:b,s:I,s:o,s:s,s:I,s:I}",
       "id", (json_int_t)strtoll(v[0], NULL, 10), "name", v[1], "owner", v[2],
       "description", v[3], "folder", v[4], "group", v[5], "type", v[6],
       "script", v[7], "cron", v[8] ? json_string(v[8]) : json_null(), "tz",
@@ -100,7 +102,9 @@ static json_t *api_job_json(const struct db_rows *r, int i) {
       "created_at", v[17], "updated_at", v[18], "variables", vars, "alerts",
       v[20] && strcmp(v[20], "1") == 0, "expected_s",
       (json_int_t)strtoll(v[21] ? v[21] : "0", NULL, 10), "deadline",
-      v[22] ? json_string(v[22]) : json_null());
+      v[22] ? json_string(v[22]) : json_null(), "fanout", v[23] ? v[23] : "none",
+      "shards", (json_int_t)strtoll(v[24] ? v[24] : "0", NULL, 10), "min_success_pct",
+      (json_int_t)strtoll(v[25] ? v[25] : "100", NULL, 10));
 }
 
 /* Finds a job by "/api/jobs/{key}[/rest]": id if numeric, else name.
@@ -217,6 +221,8 @@ struct api_def {
   bool alerts;  /* mail the owner and monitors when it fails for good */
   int64_t expected_s;   /* a run longer than this is reported; 0: none */
   char deadline[6];     /* "HH:MM" or "" */
+  char fanout[16];      /* none | broadcast | shards */
+  int64_t shards, min_success_pct;
 };
 
 /* A plain e-mail address (one '@', no blanks, quotes or commas). */
@@ -264,7 +270,23 @@ static int api_overlay(json_t *body, struct api_def *a,
       *slots[i] = json_is_null(v) ? NULL : json_string_value(v);
     }
     if (known) continue;
-    if (!strcmp(key, "deadline")) {
+    if (!strcmp(key, "fanout")) {
+      const char *f = json_string_value(v);
+      if (f == NULL || (strcmp(f, "none") && strcmp(f, "broadcast") && strcmp(f, "shards"))) {
+        http_field_error(resp, key, "must be none, broadcast or shards");
+        return -1;
+      }
+      snprintf(a->fanout, sizeof(a->fanout), "%s", f);
+    } else if (!strcmp(key, "shards") || !strcmp(key, "min_success_pct")) {
+      int64_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+      bool sh = key[0] == 's';
+      if (sh ? (n < 0 || n > 10000) : (n < 1 || n > 100)) {
+        http_field_error(resp, key, sh ? "must be 0-10000" : "must be 1-100");
+        return -1;
+      }
+      if (sh) a->shards = n;
+      else a->min_success_pct = n;
+    } else if (!strcmp(key, "deadline")) {
       const char *d = json_string_value(v);
       int hh, mm;
       char end;
@@ -433,6 +455,10 @@ dberr:
 
 static int api_check(struct api_def *a, struct http_resp *resp) {
   char field[32], err[300];
+  if (strcmp(a->fanout, "shards") == 0 && a->shards < 1) {
+    http_field_error(resp, "shards", "a sharded job needs 1 or more shards");
+    return -1;
+  }
   if (jobdef_check(&a->d, field, sizeof(field), err, sizeof(err)) < 0) {
     http_field_error(resp, field, err);
     return -1;
@@ -465,9 +491,11 @@ static void api_save(struct db_conn *c, struct api_def *a, long long *id,
       DB_I64(d->retry_wait_s), DB_I64(d->timeout_s),
       DB_STR(d->misfire ? d->misfire : "run_once"), DB_STR(a->monitors),
       vars ? DB_STR(vars) : DB_NUL(), DB_I64(a->alerts), DB_I64(a->expected_s),
-      a->deadline[0] ? DB_STR(a->deadline) : DB_NUL(), DB_I64(*id)};
+      a->deadline[0] ? DB_STR(a->deadline) : DB_NUL(),
+      DB_STR(a->fanout[0] ? a->fanout : "none"), DB_I64(a->shards),
+      DB_I64(a->min_success_pct ? a->min_success_pct : 100), DB_I64(*id)};
   int64_t n = db_exec(c, *id ? api_sql_update : api_sql_insert, p,
-                      *id ? 20 : 19);
+                      *id ? 23 : 22);
   free(vars);
   if (n < 0) {
     if (c->last_errno == ER_DUP_ENTRY) {

@@ -213,9 +213,14 @@ void api_actions_op(const struct http_req *req, struct http_resp *resp) {
 
 static const char api_sql_inst_status[] =
     "SELECT status FROM instances WHERE id = ?";
+/* A fan-out instance stops with its parts (queued ones are canceled). */
 static const char api_sql_stop[] =
     "UPDATE instances SET stop_requested = 1 "
-    "WHERE id = ? AND status IN ('DISPATCHED', 'RUNNING')";
+    "WHERE (id = ? OR parent_id = ?) AND status IN ('DISPATCHED', 'RUNNING')";
+static const char api_sql_stop_parts[] =
+    "UPDATE instances SET status = 'STOPPED', ended_at = NOW(6),"
+    " reason = 'stopped by an operator before it ran' "
+    "WHERE parent_id = ? AND status IN ('WAITING', 'QUEUED')";
 static const char api_sql_cancel[] =
     "UPDATE instances SET status = 'CANCELED', ended_at = NOW(6),"
     " reason = 'canceled by an operator' "
@@ -251,7 +256,9 @@ void api_instances_op(const struct http_req *req, struct http_resp *resp) {
   int64_t n = -1;
   long long made = 0;
   if (strcmp(verb, "stop") == 0) {
-    n = db_exec(c, api_sql_stop, p, 1);
+    struct db_param sp[] = {DB_I64(id), DB_I64(id)};
+    n = db_exec(c, api_sql_stop, sp, 2);
+    if (n > 0 && db_exec(c, api_sql_stop_parts, p, 1) < 0) n = -1;
   } else if (strcmp(verb, "cancel") == 0) {
     if (db_begin(c) == 0 && (n = db_exec(c, api_sql_cancel, p, 1)) >= 0 &&
         db_exec(c, api_sql_cancel_action, p, 1) >= 0 && db_commit(c) == 0) {

@@ -15,7 +15,8 @@
 
 static const char alert_sql_job[] =
     "SELECT j.id, j.name, j.owner, j.monitors, j.alerts, j.alerting "
-    "FROM instances i JOIN jobs j ON j.id = i.job_id WHERE i.id = ?";
+    "FROM instances i JOIN jobs j ON j.id = i.job_id WHERE i.id = ?"
+    " AND i.parent_id IS NULL"; /* a fan-out part: its parent alerts */
 static const char alert_sql_job_by_id[] =
     "SELECT j.id, j.name, j.owner, j.monitors, j.alerts, j.alerting "
     "FROM jobs j WHERE j.id = ?";

@@ -9,6 +9,7 @@
 
 #include "daemon/node.h"
 #include "master/alert.h"
+#include "master/fanout.h"
 #include "master/registry.h"
 #include "master/sched.h"
 #include "master/script.h"
@@ -39,6 +40,11 @@ struct run_item {
   char trigger[16], group[65], type[33], job_name[129], bizdate[9];
   char *script; /* owned; NULL if it could not be expanded */
   double due;   /* wall time it was queued or due, for the latency metric */
+  char fanout[16];  /* the job's: none, broadcast, shards */
+  uint32_t shards;
+  uint64_t parent;  /* a fan-out part: its parent instance */
+  uint32_t shard_index, shard_count;
+  char pin[129];    /* a broadcast part: the one worker it runs on */
   char error[256]; /* why not */
   enum run_state state;
   int queue; /* RUN_Q_* */
@@ -131,7 +137,10 @@ struct run_poll_op {
   " COALESCE(j.type, 'shell'), COALESCE(j.timeout_s, 0), COALESCE(j.name, ''),"\
   " COALESCE(i.bizdate, DATE_FORMAT(COALESCE(a.fire_at, i.queued_at),"        \
   " '%Y%m%d')), j.variables, j.folder, i.bizdate,"                            \
-  " UNIX_TIMESTAMP(GREATEST(i.queued_at, COALESCE(a.fire_at, i.queued_at))) "\
+  " UNIX_TIMESTAMP(GREATEST(i.queued_at, COALESCE(a.fire_at, i.queued_at))),"\
+  " COALESCE(j.fanout, 'none'), COALESCE(j.shards, 0),"                       \
+  " COALESCE(i.parent_id, 0), COALESCE(i.shard_index, 0),"                    \
+  " COALESCE(i.shard_count, 0), COALESCE(i.pin_worker, '') "                  \
   "FROM instances i LEFT JOIN jobs j ON j.id = i.job_id"                      \
   " LEFT JOIN actions a ON a.id = i.action_id "                               \
   "WHERE i.status = 'QUEUED' AND i.queued_at <= NOW(6)"                       \
@@ -194,6 +203,12 @@ static int run_poll_work(struct db_conn *db, struct store_op *op) {
     snprintf(it->bizdate, sizeof(it->bizdate), "%s",
              db_cell(&r, i, 10) ? db_cell(&r, i, 10) : "");
     it->due = db_cell(&r, i, 14) ? strtod(db_cell(&r, i, 14), NULL) : 0;
+    snprintf(it->fanout, sizeof(it->fanout), "%s", db_cell(&r, i, 15));
+    it->shards = (uint32_t)strtoul(db_cell(&r, i, 16), NULL, 10);
+    it->parent = strtoull(db_cell(&r, i, 17), NULL, 10);
+    it->shard_index = (uint32_t)strtoul(db_cell(&r, i, 18), NULL, 10);
+    it->shard_count = (uint32_t)strtoul(db_cell(&r, i, 19), NULL, 10);
+    snprintf(it->pin, sizeof(it->pin), "%s", db_cell(&r, i, 20));
     if (it->script) run_render(it, &r, i, &fr);
     p->found[p->n++] = it;
   }
@@ -223,7 +238,10 @@ static int run_fail_work(struct db_conn *db, struct store_op *op) {
   struct db_param a[] = {DB_U64(f->id)};
   int64_t n = db_exec(db, run_sql_bad_script, p, 2);
   if (n < 0 || db_exec(db, run_sql_bad_action, a, 1) < 0) return -1;
-  return n == 1 ? alert_failure_work(db, f->id) : 0;
+  return n == 1 && (alert_failure_work(db, f->id) < 0 ||
+                    fanout_part_ended_work(db, f->id) < 0)
+             ? -1
+             : 0;
 }
 
 static void run_fail(struct run_item *it) {
@@ -464,6 +482,8 @@ static void run_send(struct run_item *it) {
   x.bizdate = it->bizdate;
   x.attempt = it->attempt;
   x.job_name = it->job_name;
+  x.shard_index = it->shard_index;
+  x.shard_count = it->shard_count;
   env.payload_case = HERACRON__ENVELOPE__PAYLOAD_EXECUTE;
   env.execute = &x;
   it->state = RS_SENT;
@@ -492,13 +512,120 @@ static void run_dispatched_done(struct store_op *op) {
 }
 
 /* Gets it onto a worker, or leaves it waiting. */
+/* ---- fan-out ----------------------------------------------------------- */
+
+struct run_expand_op {
+  struct store_op op;
+  uint64_t parent;
+  uint32_t shards;
+  size_t nworkers;
+  char (*workers)[129]; /* owned */
+  int64_t made;
+};
+
+static int run_expand_work(struct db_conn *db, struct store_op *op) {
+  struct run_expand_op *e = (struct run_expand_op *)op;
+  const char *names[1024];
+  for (size_t i = 0; i < e->nworkers && i < 1024; i++) names[i] = e->workers[i];
+  return fanout_expand_work(db, e->parent, names, e->nworkers, e->shards,
+                            &e->made);
+}
+
+static void run_expand_done(struct store_op *op) {
+  struct run_expand_op *e = (struct run_expand_op *)op;
+  struct run_item *it = run_find(e->parent);
+  if (op->status == STORE_FENCED) run_fenced(op);
+  else if (op->status == STORE_OK && e->made > 0)
+    log_info("run: instance %llu runs as %lld part(s)",
+             (unsigned long long)e->parent, (long long)e->made);
+  if (it) run_remove(it); /* its parts are in the queue now */
+  free(e->workers);
+  free(e);
+  run_poll_now();
+}
+
+/* Whether w serves group g (its groups are a comma list). */
+static bool run_in_group(const struct reg_worker *w, const char *g) {
+  size_t n = strlen(g);
+  for (const char *p = w->groups; p && *p;) {
+    const char *c = strchr(p, ',');
+    size_t l = c ? (size_t)(c - p) : strlen(p);
+    if (l == n && strncmp(p, g, n) == 0) return true;
+    p = c ? c + 1 : NULL;
+  }
+  return false;
+}
+
+/* A fan-out job's instance: its parts are created (broadcast: one for
+ * each worker of the group with a fresh heartbeat). */
+static void run_expand(struct run_item *it) {
+  struct run_expand_op *e = calloc(1, sizeof(*e));
+  if (e == NULL) return;
+  e->parent = it->id;
+  if (strcmp(it->fanout, "broadcast") == 0) {
+    size_t n = registry_count();
+    e->workers = calloc(n ? n : 1, sizeof(*e->workers));
+    ev_tstamp now = ev_now(node.loop);
+    double fresh = 3.0 * node.cfg.master.heartbeat_ms / 1000.0;
+    for (struct reg_worker *w = registry_first(); w && e->workers; w = w->next)
+      if (run_in_group(w, it->group) && w->last_heartbeat > 0 &&
+          now - w->last_heartbeat <= fresh)
+        snprintf(e->workers[e->nworkers++], sizeof(e->workers[0]), "%s", w->name);
+    if (e->nworkers == 0) { /* nobody to run it: it waits */
+      if (!it->waiting_logged)
+        log_info("run: broadcast instance %llu waits: no worker of group %s",
+                 (unsigned long long)it->id, it->group);
+      it->waiting_logged = true;
+      free(e->workers);
+      free(e);
+      return;
+    }
+  } else {
+    e->shards = it->shards ? it->shards : 1;
+  }
+  it->state = RS_DISPATCHING;
+  e->op.work = run_expand_work;
+  e->op.done = run_expand_done;
+  e->op.epoch = rn.epoch;
+  store_submit(&e->op);
+}
+
+/* A broadcast part runs on its worker only; if that worker is gone, the
+ * part fails (the others go on). */
+static struct reg_worker *run_pick_pinned(struct run_item *it, bool *gone) {
+  struct reg_worker *w = registry_find(it->pin);
+  *gone = w == NULL;
+  if (w == NULL) return NULL;
+  uint32_t busy = w->running + w->dispatched > w->outstanding
+                      ? w->running + w->dispatched
+                      : w->outstanding;
+  return busy < (w->max_running ? w->max_running : 1) ? w : NULL;
+}
+
+/* Gets it onto a worker, or leaves it waiting. */
 static void run_try(struct run_item *it) {
-  enum select_why why;
-  struct reg_worker *w = run_pick(it->group, &why);
+  if (it->parent == 0 && strcmp(it->fanout, "none") != 0) {
+    run_expand(it);
+    return;
+  }
+  enum select_why why = SELECT_FULL;
+  bool gone = false;
+  struct reg_worker *w = it->pin[0] ? run_pick_pinned(it, &gone)
+                                    : run_pick(it->group, &why);
+  if (gone) {
+    snprintf(it->error, sizeof(it->error),
+             "worker %s left before its broadcast part could run", it->pin);
+    it->state = RS_DISPATCHING;
+    run_fail(it);
+    run_remove(it);
+    return;
+  }
   if (w == NULL) { /* it waits; instances of other groups may still go */
     if (!it->waiting_logged) {
       log_info("run: instance %llu waits: %s (group %s)",
-               (unsigned long long)it->id, select_why_text(why), it->group);
+               (unsigned long long)it->id,
+               it->pin[0] ? "its worker is busy" : select_why_text(why),
+               it->group);
       it->waiting_logged = true;
     }
     return;
@@ -556,10 +683,12 @@ static const char run_sql_action[] =
  * while attempts remain.  Debug runs are not retried. */
 static const char run_sql_retry[] =
     "INSERT INTO instances (action_id, job_id, trigger_kind, attempt, status,"
-    " host_group, script, operator, queued_at, bizdate, rerun_id) "
+    " host_group, script, operator, queued_at, bizdate, rerun_id, parent_id,"
+    " shard_index, shard_count, pin_worker) "
     "SELECT i.action_id, i.job_id, i.trigger_kind, i.attempt + 1, 'QUEUED',"
     " i.host_group, i.script, i.operator,"
-    " NOW(6) + INTERVAL j.retry_wait_s SECOND, i.bizdate, i.rerun_id "
+    " NOW(6) + INTERVAL j.retry_wait_s SECOND, i.bizdate, i.rerun_id,"
+    " i.parent_id, i.shard_index, i.shard_count, i.pin_worker "
     "FROM instances i JOIN jobs j ON j.id = i.job_id "
     "WHERE i.id = ? AND i.attempt <= j.retries";
 /* SUPER_RECOVERY: once an action of the chain succeeded, each downstream
@@ -586,6 +715,31 @@ static const char run_sql_chain_mark[] =
     " x.action_id = a.id AND x.status = 'QUEUED'"
     " AND x.trigger_kind = 'SUPER_RECOVERY')";
 
+int run_ended_work(struct db_conn *db, uint64_t id, const char *state,
+                   bool retry, int64_t *actions) {
+  struct db_param a[] = {DB_STR(state), DB_U64(id)};
+  struct db_param i[] = {DB_U64(id)};
+  int64_t n = db_exec(db, run_sql_action, a, 2);
+  if (n < 0) return -1;
+  if (actions) *actions = n;
+  if (strcmp(state, "SUCCEEDED") == 0)
+    return db_exec(db, run_sql_chain, i, 1) < 0 ||
+                   db_exec(db, run_sql_chain_mark, i, 1) < 0 ||
+                   alert_success_work(db, id) < 0 ||
+                   fanout_part_ended_work(db, id) < 0
+               ? -1
+               : 0;
+  if (strcmp(state, "STOPPED") == 0) /* an operator's doing: no alert */
+    return fanout_part_ended_work(db, id);
+  int64_t retried = retry ? db_exec(db, run_sql_retry, i, 1) : 0;
+  if (retried < 0) return -1;
+  if (retried > 0) return 0;
+  /* the last attempt failed: the owners hear of it, in this transaction */
+  return alert_failure_work(db, id) < 0 || fanout_part_ended_work(db, id) < 0
+             ? -1
+             : 0;
+}
+
 int run_finish_work(struct db_conn *db, struct run_finish *f,
                     int64_t *applied) {
   struct db_param p[] = {DB_STR(f->state),     DB_I64(f->exit_code),
@@ -595,20 +749,7 @@ int run_finish_work(struct db_conn *db, struct run_finish *f,
   *applied = db_exec(db, run_sql_final, p, 8);
   if (*applied < 0) return -1;
   if (*applied == 0) return 0; /* stale, or not this worker's */
-  struct db_param a[] = {DB_STR(f->state), DB_U64(f->id)};
-  struct db_param i[] = {DB_U64(f->id)};
-  if ((f->actions = db_exec(db, run_sql_action, a, 2)) < 0) return -1;
-  if (strcmp(f->state, "SUCCEEDED") == 0)
-    return db_exec(db, run_sql_chain, i, 1) < 0 ||
-                   db_exec(db, run_sql_chain_mark, i, 1) < 0 ||
-                   alert_success_work(db, f->id) < 0
-               ? -1
-               : 0;
-  if (strcmp(f->state, "STOPPED") == 0) return 0; /* an operator's doing */
-  int64_t retried = db_exec(db, run_sql_retry, i, 1);
-  if (retried < 0) return -1;
-  /* the last attempt failed: the owners hear of it, in this transaction */
-  return retried == 0 ? alert_failure_work(db, f->id) : 0;
+  return run_ended_work(db, f->id, f->state, true, &f->actions);
 }
 
 static int run_status_work(struct db_conn *db, struct store_op *op) {

@@ -34,6 +34,13 @@ struct run_finish {
 int run_finish_work(struct db_conn *db, struct run_finish *f,
                     int64_t *applied);
 
+/* Store thread: what follows an instance's end (state written already):
+ * its action's state, the next SUPER_RECOVERY step, a retry (if retry and
+ * attempts remain), alerts, and its fan-out parent.  *actions (may be
+ * NULL): actions updated.  0 or -1. */
+int run_ended_work(struct db_conn *db, uint64_t id, const char *state,
+                   bool retry, int64_t *actions);
+
 /* Whether the master is getting instance id onto a worker right now. */
 bool run_in_flight(uint64_t id);
 

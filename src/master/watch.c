@@ -9,6 +9,7 @@
 
 #include "daemon/node.h"
 #include "master/alert.h"
+#include "master/fanout.h"
 #include "master/registry.h"
 #include "master/run.h"
 #include "net/conn.h"
@@ -150,7 +151,8 @@ struct watch_scan_op {
 
 static const char watch_sql_out[] =
     "SELECT id, status, worker, stop_requested FROM instances "
-    "WHERE status IN ('DISPATCHED', 'RUNNING') ORDER BY id LIMIT 4096";
+    "WHERE status IN ('DISPATCHED', 'RUNNING') AND worker <> ''"
+    " ORDER BY id LIMIT 4096"; /* a fan-out parent runs on no worker */
 
 static int watch_scan_work(struct db_conn *db, struct store_op *op) {
   struct watch_scan_op *s = (struct watch_scan_op *)op;
@@ -222,9 +224,10 @@ static void watch_scan_done(struct store_op *op) {
   free(s);
 }
 
-/* Overdue runs and missed deadlines become alerts (master/alert.c). */
+/* Overdue runs and missed deadlines become alerts (master/alert.c); fan-out
+ * parents whose parts all ended are ended (master/fanout.c). */
 static int watch_alerts_work(struct db_conn *db, struct store_op *op) {
-  return alert_watch_work(db);
+  return alert_watch_work(db) < 0 || fanout_settle_work(db) < 0 ? -1 : 0;
 }
 
 static void watch_alerts_done(struct store_op *op) {

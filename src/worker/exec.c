@@ -295,19 +295,24 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
     snprintf(err, errlen, "pipe: %s", strerror(errno));
     return -1;
   }
-  char env[6][64];
+  char env[8][64];
+  int nvars = 6;
   snprintf(env[0], sizeof(env[0]), "HERACRON_JOB_ID=%u", x->job_id);
   snprintf(env[1], sizeof(env[1]), "HERACRON_ACTION_ID=%lld", (long long)x->action_id);
   snprintf(env[2], sizeof(env[2]), "HERACRON_INSTANCE_ID=%llu", (unsigned long long)x->instance_id);
   snprintf(env[3], sizeof(env[3]), "HERACRON_TRIGGER=%s", exec_trigger_name(x->trigger));
   snprintf(env[4], sizeof(env[4]), "HERACRON_BIZDATE=%.8s", x->bizdate);
   snprintf(env[5], sizeof(env[5]), "HERACRON_ATTEMPT=%u", x->attempt);
+  if (x->shard_count > 0) { /* a part of a fan-out job */
+    snprintf(env[nvars++], sizeof(env[0]), "HERACRON_SHARD_INDEX=%u", x->shard_index);
+    snprintf(env[nvars++], sizeof(env[0]), "HERACRON_SHARD_COUNT=%u", x->shard_count);
+  }
   /* The child's environment is built here: after fork() in a threaded
    * process only async-signal-safe calls are allowed. */
   extern char **environ;
   size_t nenv = 0;
   while (environ[nenv] != NULL) nenv++;
-  char **envp = calloc(nenv + 7, sizeof(char *));
+  char **envp = calloc(nenv + 9, sizeof(char *));
   if (envp == NULL) {
     snprintf(err, errlen, "out of memory");
     close(pfd[0]);
@@ -317,7 +322,7 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   size_t ne = 0;
   for (size_t i = 0; i < nenv; i++)
     if (strncmp(environ[i], "HERACRON_", 9) != 0) envp[ne++] = environ[i];
-  for (int i = 0; i < 6; i++) envp[ne++] = env[i];
+  for (int i = 0; i < nvars; i++) envp[ne++] = env[i];
   envp[ne] = NULL;
   argv[argc] = script;
   argv[argc + 1] = NULL;
