@@ -38,6 +38,7 @@ int cmd_logout(struct cli *cli, int argc, char **argv);
 int cmd_user(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_alert(struct cli *cli, int argc, char **argv);
+int cmd_map(struct cli *cli, int argc, char **argv);
 
 /* Where `heracron login` keeps the token ($XDG_CONFIG_HOME/heracron/token
  * or ~/.config/heracron/token).  0, or -1 if there is no home. */

@@ -43,6 +43,7 @@ static void usage(FILE *f) {
           "               delete NAME            users (administrators)\n"
           "  audit [--limit N]   who did what, newest first\n"
           "  alert test --to ADDRESS   a test mail with [smtp] of -c\n"
+          "  map [--name NAME] < items   (inside a map job) a sub-task a line\n"
           "  cron next EXPR [--from 'YYYY-MM-DD HH:MM:SS'] [--count N] [--tz Z]\n"
           "               next fire times of a cron expression (offline)\n"
           "\n"
@@ -82,6 +83,7 @@ static const struct {
     {"user", cmd_user},
     {"audit", cmd_audit},
     {"alert", cmd_alert},
+    {"map", cmd_map},
     {"stop", cmd_instance_op},
     {"cancel", cmd_instance_op},
     {"retry", cmd_instance_op},

@@ -2,6 +2,7 @@
 
 #include "http/api_ops.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,10 +237,122 @@ static const char api_sql_retry[] =
     " ?, bizdate FROM instances WHERE id = ?"
     " AND status IN ('FAILED', 'TIMED_OUT', 'LOST', 'STOPPED', 'CANCELED')";
 
-/* POST /api/instances/{id}/stop|cancel|retry */
+/* ---- map ----------------------------------------------------------------- */
+
+#define API_MAP_MAX_ITEMS 10000
+#define API_MAP_MAX_ITEM (64u << 10)
+#define API_MAP_MAX_DEPTH 3
+
+static const char api_sql_map_part[] =
+    "SELECT i.status, COALESCE(i.parent_id, 0), i.task_depth, j.fanout "
+    "FROM instances i JOIN jobs j ON j.id = i.job_id WHERE i.id = ?";
+static const char api_sql_map_add[] =
+    "INSERT INTO instances (job_id, trigger_kind, attempt, status, host_group,"
+    " script, operator, bizdate, parent_id, task_name, task_input, task_depth) "
+    "SELECT job_id, trigger_kind, 1, 'QUEUED', host_group, script, operator,"
+    " bizdate, parent_id, ?, ?, task_depth + 1 FROM instances WHERE id = ?";
+static const char api_sql_map_number[] =
+    "UPDATE instances SET shard_index = id WHERE parent_id = ?"
+    " AND shard_index IS NULL";
+
+/* Checks a map request; the number of items, or -1 after a 400. */
+static int api_map_items(json_t *body, const char **name,
+                         struct http_resp *resp) {
+  *name = json_string_value(json_object_get(body, "name"));
+  json_t *items = json_object_get(body, "items");
+  bool name_ok = *name && **name && strlen(*name) <= 64;
+  for (const char *c = *name; name_ok && *c; c++)
+    if (!isalnum((unsigned char)*c) && !strchr("_.-", *c)) name_ok = false;
+  if (!name_ok) {
+    http_field_error(resp, "name", "must be 1-64 of letters, digits, '_', '.' or '-'");
+    return -1;
+  }
+  if (!strcmp(*name, "root") || !strcmp(*name, "reduce")) {
+    http_field_error(resp, "name", "'root' and 'reduce' are reserved task names");
+    return -1;
+  }
+  size_t n = json_array_size(items);
+  if (!json_is_array(items) || n == 0 || n > API_MAP_MAX_ITEMS) {
+    http_field_error(resp, "items", "must be a list of 1-10000 strings");
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    json_t *it = json_array_get(items, i);
+    if (!json_is_string(it) || json_string_length(it) > API_MAP_MAX_ITEM) {
+      http_field_error(resp, "items", "each item must be a string of at most 64 KiB");
+      return -1;
+    }
+  }
+  return (int)n;
+}
+
+/* POST /api/instances/{id}/map {"name", "items"}: a running part of a map
+ * job adds sub-tasks, persisted (one transaction) before the answer. */
+static void api_map(const struct http_req *req, struct http_resp *resp,
+                    long long id) {
+  char me[64];
+  snprintf(me, sizeof(me), "task:%lld", id);
+  if (strcmp(req->user.name, me) != 0 && !http_is_admin(req)) {
+    http_error(resp, 403, "only instance %lld itself (HERACRON_MAP_TOKEN) or "
+               "an administrator may map into it", id);
+    return;
+  }
+  json_t *body;
+  const char *name;
+  if (http_body_json(req, resp, &body) < 0) return;
+  int n = api_map_items(body, &name, resp);
+  struct db_conn *c = n < 0 ? NULL : http_db_or_503(resp);
+  if (c == NULL) {
+    json_decref(body);
+    return;
+  }
+  struct db_param p[] = {DB_I64(id)};
+  struct db_rows r;
+  int k = db_query(c, api_sql_map_part, p, 1, &r);
+  long long parent = 0;
+  if (k < 0) {
+    http_error(resp, 503, "database unavailable: %s", c->err);
+  } else if (k == 0) {
+    http_error(resp, 404, "no such instance: %lld", id);
+  } else if (strcmp(db_cell(&r, 0, 3), "map") || strcmp(db_cell(&r, 0, 0), "RUNNING") ||
+             (parent = strtoll(db_cell(&r, 0, 1), NULL, 10)) == 0) {
+    http_error(resp, 409, "instance %lld is not a running part of a map job", id);
+  } else if (strtol(db_cell(&r, 0, 2), NULL, 10) + 1 > API_MAP_MAX_DEPTH) {
+    http_error(resp, 409, "sub-tasks may map again at most %d deep", API_MAP_MAX_DEPTH);
+  }
+  if (k > 0) db_rows_free(&r);
+  if (resp->json == NULL) {
+    json_t *items = json_object_get(body, "items");
+    bool ok = db_begin(c) == 0;
+    for (int i = 0; ok && i < n; i++) {
+      json_t *it = json_array_get(items, (size_t)i);
+      struct db_param q[] = {DB_STR(name),
+                             DB_STRN(json_string_value(it), json_string_length(it)),
+                             DB_I64(id)};
+      ok = db_exec(c, api_sql_map_add, q, 3) == 1;
+    }
+    struct db_param pp[] = {DB_I64(parent)};
+    if (ok && db_exec(c, api_sql_map_number, pp, 1) >= 0 && db_commit(c) == 0) {
+      resp->json = json_pack("{s:I,s:s,s:i}", "instance", (json_int_t)id,
+                             "name", name, "mapped", n);
+    } else {
+      http_error(resp, 503, "database unavailable: %s", c->err);
+      db_rollback(c);
+    }
+  }
+  http_db_put(c);
+  json_decref(body);
+}
+
+/* POST /api/instances/{id}/stop|cancel|retry|map */
 void api_instances_op(const struct http_req *req, struct http_resp *resp) {
   long long id;
   const char *verb;
+  if (api_id_verb(req->path, "/api/instances/", &id, &verb) &&
+      strcmp(verb, "map") == 0) {
+    api_map(req, resp, id);
+    return;
+  }
   if (!api_id_verb(req->path, "/api/instances/", &id, &verb) ||
       (strcmp(verb, "stop") && strcmp(verb, "cancel") && strcmp(verb, "retry"))) {
     http_error(resp, 404, "no such resource: %s", req->path);

@@ -54,6 +54,19 @@ int api_authenticate(struct http_req *req, struct http_resp *resp) {
     snprintf(req->user.role, sizeof(req->user.role), "admin");
     return 0;
   }
+  /* a map job's part adding sub-tasks to its own instance */
+  long long id;
+  char rest[8] = "", mt[SECRET_TOKEN_HEX];
+  if (ct != NULL && *ct &&
+      sscanf(req->path, "/api/instances/%lld/%7s", &id, rest) == 2 &&
+      strcmp(rest, "map") == 0) {
+    secret_map_token(ct, (unsigned long long)id, mt);
+    if (secret_equal(tok, mt)) {
+      snprintf(req->user.name, sizeof(req->user.name), "task:%lld", id);
+      snprintf(req->user.role, sizeof(req->user.role), "task");
+      return 0;
+    }
+  }
   char hash[SECRET_TOKEN_HEX];
   secret_token_hash(tok, hash);
   struct db_param p[] = {DB_STR(hash)};

@@ -24,6 +24,9 @@ int fanout_expand_work(struct db_conn *db, uint64_t parent,
                        const char *const *workers, size_t nworkers,
                        uint32_t shards, int64_t *made);
 
+/* A map job's instance: RUNNING, with its root part (task "root") queued. */
+int fanout_expand_map_work(struct db_conn *db, uint64_t parent, int64_t *made);
+
 /* A part ended for good (no retry coming): ends its parent if it was the
  * last.  0 or -1. */
 int fanout_part_ended_work(struct db_conn *db, uint64_t part);

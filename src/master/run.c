@@ -45,6 +45,8 @@ struct run_item {
   uint64_t parent;  /* a fan-out part: its parent instance */
   uint32_t shard_index, shard_count;
   char pin[129];    /* a broadcast part: the one worker it runs on */
+  char task_name[65];   /* a map job's part: root, a map name, reduce */
+  char *task_input;     /* owned: its item or the results, or NULL */
   char error[256]; /* why not */
   enum run_state state;
   int queue; /* RUN_Q_* */
@@ -110,6 +112,7 @@ static void run_remove(struct run_item *it) {
       break;
     }
   free(it->script);
+  free(it->task_input);
   free(it);
 }
 
@@ -140,7 +143,8 @@ struct run_poll_op {
   " UNIX_TIMESTAMP(GREATEST(i.queued_at, COALESCE(a.fire_at, i.queued_at))),"\
   " COALESCE(j.fanout, 'none'), COALESCE(j.shards, 0),"                       \
   " COALESCE(i.parent_id, 0), COALESCE(i.shard_index, 0),"                    \
-  " COALESCE(i.shard_count, 0), COALESCE(i.pin_worker, '') "                  \
+  " COALESCE(i.shard_count, 0), COALESCE(i.pin_worker, ''),"                  \
+  " COALESCE(i.task_name, ''), i.task_input "                                 \
   "FROM instances i LEFT JOIN jobs j ON j.id = i.job_id"                      \
   " LEFT JOIN actions a ON a.id = i.action_id "                               \
   "WHERE i.status = 'QUEUED' AND i.queued_at <= NOW(6)"                       \
@@ -209,6 +213,8 @@ static int run_poll_work(struct db_conn *db, struct store_op *op) {
     it->shard_index = (uint32_t)strtoul(db_cell(&r, i, 18), NULL, 10);
     it->shard_count = (uint32_t)strtoul(db_cell(&r, i, 19), NULL, 10);
     snprintf(it->pin, sizeof(it->pin), "%s", db_cell(&r, i, 20));
+    snprintf(it->task_name, sizeof(it->task_name), "%s", db_cell(&r, i, 21));
+    if (db_cell(&r, i, 22)) it->task_input = strdup(db_cell(&r, i, 22));
     if (it->script) run_render(it, &r, i, &fr);
     p->found[p->n++] = it;
   }
@@ -271,6 +277,7 @@ static void run_poll_done(struct store_op *op) {
           !run_find(it->id))
         run_fail(it);
       free(it->script);
+      free(it->task_input);
       free(it);
       continue;
     }
@@ -484,6 +491,9 @@ static void run_send(struct run_item *it) {
   x.job_name = it->job_name;
   x.shard_index = it->shard_index;
   x.shard_count = it->shard_count;
+  x.task_name = it->task_name;
+  x.task_input.data = (uint8_t *)it->task_input;
+  x.task_input.len = it->task_input ? strlen(it->task_input) : 0;
   env.payload_case = HERACRON__ENVELOPE__PAYLOAD_EXECUTE;
   env.execute = &x;
   it->state = RS_SENT;
@@ -520,11 +530,13 @@ struct run_expand_op {
   uint32_t shards;
   size_t nworkers;
   char (*workers)[129]; /* owned */
+  bool map;             /* a map job: one root part first */
   int64_t made;
 };
 
 static int run_expand_work(struct db_conn *db, struct store_op *op) {
   struct run_expand_op *e = (struct run_expand_op *)op;
+  if (e->map) return fanout_expand_map_work(db, e->parent, &e->made);
   const char *names[1024];
   for (size_t i = 0; i < e->nworkers && i < 1024; i++) names[i] = e->workers[i];
   return fanout_expand_work(db, e->parent, names, e->nworkers, e->shards,
@@ -580,6 +592,8 @@ static void run_expand(struct run_item *it) {
       free(e);
       return;
     }
+  } else if (strcmp(it->fanout, "map") == 0) {
+    e->map = true;
   } else {
     e->shards = it->shards ? it->shards : 1;
   }
@@ -684,11 +698,12 @@ static const char run_sql_action[] =
 static const char run_sql_retry[] =
     "INSERT INTO instances (action_id, job_id, trigger_kind, attempt, status,"
     " host_group, script, operator, queued_at, bizdate, rerun_id, parent_id,"
-    " shard_index, shard_count, pin_worker) "
+    " shard_index, shard_count, pin_worker, task_name, task_input, task_depth) "
     "SELECT i.action_id, i.job_id, i.trigger_kind, i.attempt + 1, 'QUEUED',"
     " i.host_group, i.script, i.operator,"
     " NOW(6) + INTERVAL j.retry_wait_s SECOND, i.bizdate, i.rerun_id,"
-    " i.parent_id, i.shard_index, i.shard_count, i.pin_worker "
+    " i.parent_id, i.shard_index, i.shard_count, i.pin_worker, i.task_name,"
+    " i.task_input, i.task_depth "
     "FROM instances i JOIN jobs j ON j.id = i.job_id "
     "WHERE i.id = ? AND i.attempt <= j.retries";
 /* SUPER_RECOVERY: once an action of the chain succeeded, each downstream

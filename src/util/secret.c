@@ -5,6 +5,7 @@
 #include <crypt.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -56,4 +57,15 @@ bool secret_equal(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
   if (la != lb) return false;
   return CRYPTO_memcmp(a, b, la) == 0;
+}
+
+void secret_map_token(const char *cluster_token, unsigned long long instance,
+                      char out[SECRET_TOKEN_HEX]) {
+  char msg[64];
+  int n = snprintf(msg, sizeof(msg), "heracron-map:%llu", instance);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), cluster_token, (int)strlen(cluster_token),
+       (const unsigned char *)msg, (size_t)n, md, &len);
+  secret_hex(md, len > 32 ? 32 : len, out);
 }

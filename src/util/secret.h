@@ -22,6 +22,12 @@ int secret_new_token(char out[SECRET_TOKEN_HEX]);
 /* SHA-256 of token, as hex: what is stored and looked up. */
 void secret_token_hash(const char *token, char out[SECRET_TOKEN_HEX]);
 
+/* The token a map job's part uses to add sub-tasks to its own instance:
+ * HMAC-SHA256(cluster token, "heracron-map:" instance), hex.  Workers
+ * give it to the part; the API recomputes it. */
+void secret_map_token(const char *cluster_token, unsigned long long instance,
+                      char out[SECRET_TOKEN_HEX]);
+
 /* Constant-time equality of two strings (lengths may differ). */
 bool secret_equal(const char *a, const char *b);
 

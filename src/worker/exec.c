@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "daemon/node.h"
+#include "util/cfg.h"
 #include "util/clock.h"
+#include "util/secret.h"
 #include "util/log.h"
 
 #define EXEC_CHUNK 16384
@@ -297,6 +299,37 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   }
   char env[8][64];
   int nvars = 6;
+  /* a map job's part: its task, its input on stdin, and what it needs to
+   * add sub-tasks (heracron map) to its own instance */
+  char task_env[3][400], item_env[4200], input[1100] = "";
+  int ntask = 0;
+  if (x->task_name && x->task_name[0]) {
+    char tok[SECRET_TOKEN_HEX], host[256];
+    uint16_t port = 8080;
+    if (cfg_split_hostport(node.cfg.http.listen, host, sizeof(host), &port) < 0 ||
+        strcmp(host, "0.0.0.0") == 0)
+      snprintf(host, sizeof(host), "127.0.0.1");
+    secret_map_token(node.cfg.cluster.token, x->instance_id, tok);
+    snprintf(task_env[ntask++], sizeof(task_env[0]), "HERACRON_TASK_NAME=%s", x->task_name);
+    snprintf(task_env[ntask++], sizeof(task_env[0]), "HERACRON_URL=http://%s:%u", host, port);
+    snprintf(task_env[ntask++], sizeof(task_env[0]), "HERACRON_MAP_TOKEN=%s", tok);
+    snprintf(item_env, sizeof(item_env), "HERACRON_TASK_ITEM=%.*s",
+             (int)(x->task_input.len < 4096 ? x->task_input.len : 4096),
+             x->task_input.data ? (const char *)x->task_input.data : "");
+    item_env[strcspn(item_env, "\n")] = '\0';
+    snprintf(input, sizeof(input), "%s/input", dir);
+    int ifd = open(input, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (ifd < 0 || (x->task_input.len &&
+                    write(ifd, x->task_input.data, x->task_input.len) !=
+                        (ssize_t)x->task_input.len)) {
+      snprintf(err, errlen, "cannot write %s: %s", input, strerror(errno));
+      if (ifd >= 0) close(ifd);
+      close(pfd[0]);
+      close(pfd[1]);
+      return -1;
+    }
+    close(ifd);
+  }
   snprintf(env[0], sizeof(env[0]), "HERACRON_JOB_ID=%u", x->job_id);
   snprintf(env[1], sizeof(env[1]), "HERACRON_ACTION_ID=%lld", (long long)x->action_id);
   snprintf(env[2], sizeof(env[2]), "HERACRON_INSTANCE_ID=%llu", (unsigned long long)x->instance_id);
@@ -312,7 +345,7 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   extern char **environ;
   size_t nenv = 0;
   while (environ[nenv] != NULL) nenv++;
-  char **envp = calloc(nenv + 9, sizeof(char *));
+  char **envp = calloc(nenv + 13, sizeof(char *));
   if (envp == NULL) {
     snprintf(err, errlen, "out of memory");
     close(pfd[0]);
@@ -323,6 +356,8 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   for (size_t i = 0; i < nenv; i++)
     if (strncmp(environ[i], "HERACRON_", 9) != 0) envp[ne++] = environ[i];
   for (int i = 0; i < nvars; i++) envp[ne++] = env[i];
+  for (int i = 0; i < ntask; i++) envp[ne++] = task_env[i];
+  if (ntask) envp[ne++] = item_env;
   envp[ne] = NULL;
   argv[argc] = script;
   argv[argc + 1] = NULL;
@@ -334,7 +369,7 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int devnull = open(input[0] ? input : "/dev/null", O_RDONLY | O_CLOEXEC);
   pid_t pid = vfork();
   if (pid == 0) { /* child */
     setpgid(0, 0);

@@ -12,8 +12,10 @@
              the start), p50/p99 over jobs due at every second
   throughput trivial jobs end to end with full persistence on one host:
              instances queued at once -> all SUCCEEDED, per second
+  map        a map job of 100,000 trivial items over 3 workers on one host:
+             sub-tasks per second and the master's memory
 
-    /usr/bin/python3 tests/bench/bench.py [failover|workers|versions|latency|throughput ...]
+    /usr/bin/python3 tests/bench/bench.py [failover|workers|versions|latency|throughput|map ...]
 Uses the build in $HERACRON_BUILD_DIR (default: build/).
 """
 import os
@@ -36,6 +38,7 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "1000"))
 DURATION = int(os.environ.get("BENCH_WORKERS_SECONDS", "60"))
 LAT_JOBS = int(os.environ.get("BENCH_LATENCY_JOBS", "120"))
 TP_INSTANCES = int(os.environ.get("BENCH_THROUGHPUT_INSTANCES", "5000"))
+MAP_ITEMS = int(os.environ.get("BENCH_MAP_ITEMS", "100000"))
 
 
 def log_time(line):
@@ -212,6 +215,49 @@ def bench_throughput(mdb, root):
         c.stop()
 
 
+def bench_map(mdb, root):
+    c = harness.Cluster(mdb, root)
+    m = c.node("m1", groups="ctl", extra={"log.level": "warn"})
+    try:
+        c.wait_master(among=("m1",))
+        for n in ("w1", "w2", "w3"):
+            c.node(n, master_group=False, groups="fleet",
+                   extra={"node.max_running": "64", "log.level": "warn"})
+        c.wait_workers(m, ["m1", "w1", "w2", "w3"])
+        script = ('case "$HERACRON_TASK_NAME" in root) seq 1 %d | %s map --name x ;; '
+                  'x) true ;; esac' % (MAP_ITEMS, harness.HERACRON))
+        st, j = m.api("POST", "/api/jobs", {"name": "bigmap", "script": script,
+                                           "group": "fleet", "fanout": "map",
+                                           "cron": "0 0 3 1 1 ? 2099"})
+        assert st == 201, j
+        t0 = time.time()
+        st, j = m.api("POST", "/api/jobs/bigmap/run")
+        iid = j["instance"]
+        peak = [0.0]
+
+        def done():
+            peak[0] = max(peak[0], proc_mem(m.proc.pid)["VmRSS"])
+            return m.api("GET", "/api/instances/%d" % iid)[1]["status"] in (
+                "SUCCEEDED", "FAILED")
+        harness.wait_until(done, 1800, interval=1, what="the map job to end")
+        wall = time.time() - t0
+        span, mapped, ok = c.sql(
+            "SELECT TIMESTAMPDIFF(MICROSECOND, MIN(queued_at), MAX(ended_at)),"
+            " TIMESTAMPDIFF(MICROSECOND, MIN(queued_at), MAX(queued_at)),"
+            " SUM(status = 'SUCCEEDED') FROM instances"
+            " WHERE parent_id = %d AND task_name = 'x'" % iid)[0]
+        span, mapped = int(span) / 1e6, int(mapped) / 1e6
+        mem = proc_mem(m.proc.pid)
+        print("map: %d items over 3 workers on one host: %.0f sub-tasks/s (%.1f s "
+              "from the first sub-task queued to the last ended; mapping took %.1f s; "
+              "%.1f s wall), %s succeeded; master RSS %.1f MiB, peak seen %.1f MiB "
+              "(targets >= 2000/s, < 128 MiB)"
+              % (MAP_ITEMS, MAP_ITEMS / span, span, mapped, wall, ok, mem["VmRSS"],
+                 max(peak[0], mem["VmHWM"])))
+    finally:
+        c.stop()
+
+
 def bench_versions(mdb, root):
     exe = os.path.join(os.environ.get("HERACRON_BUILD_DIR", "build"),
                        "tests/bench/bench_versions")
@@ -220,7 +266,7 @@ def bench_versions(mdb, root):
 
 def main():
     which = sys.argv[1:] or ["failover", "workers", "versions", "latency",
-                             "throughput"]
+                             "throughput", "map"]
     root = tempfile.mkdtemp(prefix="hc-test-bench-", dir="/tmp")
     mdb = harness.Mdb(root)
     mdb.start()
@@ -229,7 +275,7 @@ def main():
             print("== %s" % w, flush=True)
             {"failover": bench_failover, "workers": bench_workers,
              "versions": bench_versions, "latency": bench_latency,
-             "throughput": bench_throughput}[w](mdb, root)
+             "throughput": bench_throughput, "map": bench_map}[w](mdb, root)
     finally:
         mdb.stop()
         subprocess.run(["rm", "-rf", root])

@@ -3,7 +3,7 @@ by load with a failed shard retried alone, a minimum success fraction,
 and stopping a fanned-out instance."""
 import os
 
-from harness import ClusterTest, wait_until
+from harness import HERACRON, ClusterTest, wait_until
 
 ACTIVE = ("WAITING", "QUEUED", "DISPATCHED", "RUNNING")
 # the node a part runs on: its work_dir is <dir>/<node>-work
@@ -88,7 +88,7 @@ class TestFanout(ClusterTest):
                                                 "cron": "0 0 3 * * ?", "fanout": "shards"})
         self.assertEqual((st, j["field"]), (400, "shards"))
         st, j = self.m.api("POST", "/api/jobs", {"name": "bad", "script": "true",
-                                                "cron": "0 0 3 * * ?", "fanout": "map"})
+                                                "cron": "0 0 3 * * ?", "fanout": "everywhere"})
         self.assertEqual((st, j["field"]), (400, "fanout"))
 
     def test_stop_a_fanned_out_instance(self):
@@ -103,3 +103,95 @@ class TestFanout(ClusterTest):
                           (self.m.api("GET", "/api/instances/%d" % iid)[1]), 20)
         self.assertEqual(inst["status"], "STOPPED")
         self.assertEqual(inst["parts"], {"STOPPED": 2, "total": 2})
+
+
+class TestMapReduce(ClusterTest):
+    """Map and reduce: sub-tasks emitted by heracron map, spread over the
+    group, results reduced; every item once across a worker killed and a
+    master killed in the middle."""
+
+    def setUp(self):
+        super().setUp()
+        self.m1 = self.c.node("m1", groups="ctl", extra={"master.worker_timeout_ms": 2000})
+        self.c.wait_master(among=("m1",))
+        self.m2 = self.c.node("m2", groups="ctl", extra={"master.worker_timeout_ms": 2000})
+        self.w = [self.c.node(n, master_group=False, groups="fleet") for n in ("w1", "w2", "w3")]
+        self.c.wait_workers(self.m1, ["m1", "m2", "w1", "w2", "w3"])
+        self.out = os.path.join(self.c.dir, "items.txt")
+
+    def job(self, name, items, work, **kw):
+        script = ('case "$HERACRON_TASK_NAME" in\n'
+                  '  root) seq 1 %d | %s map --name square ;;\n'
+                  '  square) %s; echo "$HERACRON_TASK_ITEM" >> %s;'
+                  ' echo $((HERACRON_TASK_ITEM * HERACRON_TASK_ITEM)) ;;\n'
+                  "  reduce) awk '{s += $1} END {print \"sum\", s}' ;;\n"
+                  'esac\n' % (items, HERACRON, work, self.out))
+        body = {"name": name, "script": script, "group": "fleet", "fanout": "map",
+                "reduce": True, "cron": "0 0 3 1 1 ? 2099", "retries": 2,
+                "retry_wait_s": 0}
+        body.update(kw)
+        st, j = self.m1.api("POST", "/api/jobs", body)
+        self.assertEqual(st, 201, j)
+
+    def start(self, via, name):
+        st, j = via.api("POST", "/api/jobs/%s/run" % name)
+        self.assertEqual(st, 201, j)
+        return j["instance"]
+
+    def wait_end(self, via, iid, timeout=60):
+        return wait_until(lambda: (lambda i: i if i["status"] not in ACTIVE else None)
+                          (via.api("GET", "/api/instances/%d" % iid)[1]), timeout,
+                          interval=0.3, what="instance %d to end" % iid)
+
+    def items(self):
+        with open(self.out) as f:
+            return f.read().split()
+
+    def reduce_log(self, via, iid):
+        parts = via.api("GET", "/api/instances?parent=%d&limit=1000" % iid)[1]["instances"]
+        red = [p for p in parts if p["id"] == max(p["id"] for p in parts)][0]
+        return via.api("GET", "/api/instances/%d/log" % red["id"])[1]["data"]
+
+    def test_map_then_reduce(self):
+        self.job("squares", 50, "true")
+        iid = self.start(self.m1, "squares")
+        inst = self.wait_end(self.m1, iid)
+        self.assertEqual(inst["status"], "SUCCEEDED", inst)
+        self.assertEqual(inst["parts"], {"SUCCEEDED": 52, "total": 52})  # root, 50, reduce
+        self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 51)])
+        self.assertEqual(self.reduce_log(self.m1, iid), "sum 42925\n")
+        workers = {p["worker"] for p in self.m1.api(
+            "GET", "/api/instances?parent=%d&limit=1000" % iid)[1]["instances"]}
+        self.assertEqual(workers, {"w1", "w2", "w3"})
+
+    def test_reserved_names_and_who_may_map(self):
+        rc, out, err = self.c.run_cli("map", "--name", "reduce", "--instance", "1",
+                                      env={"HERACRON_URL": self.m1.url})
+        self.assertEqual(rc, 2)
+        self.assertIn("reserved", err)
+        st, j = self.m1.api("POST", "/api/instances/1/map", {"name": "x", "items": ["1"]},
+                            token="not-the-map-token")
+        self.assertEqual(st, 401)
+
+    def test_worker_killed_mid_map(self):
+        self.job("survive", 30, "sleep 1")
+        iid = self.start(self.m1, "survive")
+        wait_until(lambda: len(self.items()) >= 3 if os.path.exists(self.out) else False,
+                   30, what="some sub-tasks done")
+        self.w[0].kill()
+        inst = self.wait_end(self.m1, iid, timeout=90)
+        self.assertEqual(inst["status"], "SUCCEEDED", inst)
+        self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 31)])
+        self.assertEqual(self.reduce_log(self.m1, iid), "sum 9455\n")
+
+    def test_master_killed_mid_map(self):
+        self.job("failover", 30, "sleep 1")
+        iid = self.start(self.m1, "failover")
+        wait_until(lambda: len(self.items()) >= 3 if os.path.exists(self.out) else False,
+                   30, what="some sub-tasks done")
+        self.m1.kill()
+        self.c.wait_master(among=("m2",), timeout=15)
+        inst = self.wait_end(self.m2, iid, timeout=90)
+        self.assertEqual(inst["status"], "SUCCEEDED", inst)
+        self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 31)])
+        self.assertEqual(self.reduce_log(self.m2, iid), "sum 9455\n")
