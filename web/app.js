@@ -35,6 +35,12 @@
     'TIMED_OUT', 'STOPPED', 'LOST', 'CANCELED', 'SKIPPED'];
   const TRIGGERS = ['SCHEDULE', 'MANUAL', 'RECOVERY', 'SUPER_RECOVERY', 'RERUN', 'DEBUG'];
   const JOB_TYPES = ['shell', 'bash', 'python'];
+  const FANOUTS = [
+    ['none', 'none (one run)'],
+    ['broadcast', 'broadcast (every worker of the group)'],
+    ['shards', 'shards (N parts)'],
+    ['map', 'map (tasks emitted by the script)'],
+  ];
 
   const app = {
     token: localStorage.getItem(TOKEN_KEY),
@@ -880,6 +886,16 @@
     return h('span', null, h('span', { class: 'muted', text: 'after ' }), ups.map((u, i) => [i ? ', ' : '', jobLink(u)]));
   }
 
+  // A job's fan-out: "none", "broadcast (min 60%)", "4 shards", "map + reduce".
+  function fanoutText(j) {
+    switch (j.fanout) {
+      case 'broadcast': return `broadcast (min ${j.min_success_pct ?? 100}%)`;
+      case 'shards': return `${j.shards ?? 0} shard${j.shards === 1 ? '' : 's'}`;
+      case 'map': return j.reduce ? 'map + reduce' : 'map';
+      default: return 'none';
+    }
+  }
+
   function editFolderVars(path, vars, done) {
     const ta = h('textarea', { id: 'folder-vars', rows: 8, class: 'mono', value: varsToText(vars), spellcheck: 'false' });
     modal({
@@ -945,6 +961,10 @@
       job.cron ? ['Misfire', job.misfire] : null,
       ['Retries', `${job.retries ?? 0} × every ${job.retry_wait_s ?? 0} s`],
       ['Timeout', job.timeout_s ? `${job.timeout_s} s` : 'none'],
+      ['Fan-out', fanoutText(job)],
+      ['Alerts', job.alerts === false ? 'off' : 'on'],
+      job.expected_s > 0 ? ['Expected duration', `${job.expected_s} s${job.expected_s >= 60 ? ` (${fmtDuration(job.expected_s * 1000)})` : ''}`] : null,
+      job.deadline ? ['Deadline', mono(job.deadline)] : null,
       ['Monitors', (job.monitors || []).join(', ')],
       ['Variables', vars.length ? h('div', { class: 'vars' }, vars.map(([k, v]) => h('div', null, mono(k), ' = ', mono(String(v))))) : ''],
       ['Revision', String(job.revision ?? '')],
@@ -1048,7 +1068,8 @@
     }
     const j = job || { name: '', owner: app.me ? app.me.user : '', description: '', folder: q.get('folder') || '/', group: 'default',
       type: 'shell', script: '', cron: '', tz: '', upstreams: [], retries: 0, retry_wait_s: 60, timeout_s: 0,
-      misfire: 'run_once', enabled: true, monitors: [], variables: {} };
+      misfire: 'run_once', enabled: true, monitors: [], variables: {},
+      fanout: 'none', shards: 0, min_success_pct: 100, reduce: false, alerts: true, expected_s: 0, deadline: null };
 
     const inp = (id, value, extra) => h('input', Object.assign({ id, value: value == null ? '' : String(value), spellcheck: 'false' }, extra));
     const fName = inp('job-name', j.name, { required: true, placeholder: 'e.g. load_orders' });
@@ -1074,6 +1095,13 @@
     const fTimeout = inp('job-timeout', j.timeout_s ?? 0, { type: 'number', min: 0 });
     const fEnabled = h('input', { id: 'job-enabled', type: 'checkbox', checked: !!j.enabled });
     const fMonitors = inp('job-monitors', (j.monitors || []).join(', '), { placeholder: 'alice, bob' });
+    const fFanout = h('select', { id: 'job-fanout', value: j.fanout || 'none' }, FANOUTS.map(([v, t]) => h('option', { value: v, text: t })));
+    const fShards = inp('job-shards', j.shards ? j.shards : '', { type: 'number', min: 1, max: 10000, placeholder: 'e.g. 4' });
+    const fMinSuccess = inp('job-min-success', j.min_success_pct ?? 100, { type: 'number', min: 1, max: 100 });
+    const fReduce = h('input', { id: 'job-reduce', type: 'checkbox', checked: !!j.reduce });
+    const fAlerts = h('input', { id: 'job-alerts', type: 'checkbox', checked: j.alerts !== false });
+    const fExpected = inp('job-expected', j.expected_s ?? 0, { type: 'number', min: 0 });
+    const fDeadline = inp('job-deadline', j.deadline || '', { placeholder: 'HH:MM', maxlength: 5, class: 'mono', autocomplete: 'off' });
     const fVars = h('textarea', { id: 'job-variables', rows: 4, class: 'mono', value: varsToText(j.variables), spellcheck: 'false', placeholder: 'NAME=value' });
     const preview = h('ol', { id: 'job-cron-preview', class: 'times' });
     const general = h('div', { class: 'form-error' });
@@ -1093,6 +1121,20 @@
     mCron.addEventListener('change', syncMode);
     mUps.addEventListener('change', syncMode);
     syncMode();
+
+    // Fan-out: only the setting of the chosen kind is shown.
+    const shardsField = field('Shards', fShards, 'shards', { hint: 'Parts; each gets HERACRON_SHARD_INDEX / _COUNT.' });
+    const minField = field('Minimum success (%)', fMinSuccess, 'min_success_pct', { hint: 'Share of workers that must succeed.' });
+    const reduceField = h('div', { class: 'field' }, h('label', { text: 'Reduce' }),
+      h('label', { class: 'check' }, fReduce, ' reduce step after the map tasks'),
+      h('div', { class: 'field-error', 'data-field': 'reduce' }));
+    const syncFanout = () => {
+      shardsField.hidden = fFanout.value !== 'shards';
+      minField.hidden = fFanout.value !== 'broadcast';
+      reduceField.hidden = fFanout.value !== 'map';
+    };
+    fFanout.addEventListener('change', syncFanout);
+    syncFanout();
 
     const form = h('form', { class: 'card form', novalidate: true },
       h('div', { class: 'card-body' },
@@ -1116,6 +1158,16 @@
           field('Retries', fRetries, 'retries'), field('Retry wait (s)', fWait, 'retry_wait_s'),
           field('Timeout (s, 0 = none)', fTimeout, 'timeout_s'), field('Monitors', fMonitors, 'monitors')),
         field('Variables (NAME=value per line)', fVars, 'variables', { cls: 'wide' }),
+        h('h3', { text: 'Fan-out' }),
+        h('div', { class: 'form-grid four' },
+          field('Fan-out', fFanout, 'fanout'), shardsField, minField, reduceField),
+        h('h3', { text: 'Alerts' }),
+        h('div', { class: 'form-grid four' },
+          h('div', { class: 'field' }, h('label', { text: 'Alerts' }),
+            h('label', { class: 'check' }, fAlerts, ' mail owner and monitors on failure'),
+            h('div', { class: 'field-error', 'data-field': 'alerts' })),
+          field('Expected duration (s, 0 = none)', fExpected, 'expected_s', { hint: 'A longer run is reported.' }),
+          field('Deadline (HH:MM)', fDeadline, 'deadline', { hint: 'Local time by which today’s run should have succeeded; empty = none.' })),
         general,
         h('div', { class: 'form-actions sticky' }, save,
           h('a', { class: 'btn ghost', href: job ? `#/job/${enc(job.name)}` : '#/jobs', text: 'Cancel' }))),
@@ -1178,6 +1230,29 @@
         timeout_s: int(fTimeout, 'timeout_s'), misfire: fMisfire.value, enabled: fEnabled.checked,
         monitors: splitList(fMonitors.value), variables,
       };
+      // Fan-out: the settings of other kinds (hidden) keep their value.
+      const fanout = fFanout.value;
+      body.fanout = fanout;
+      if (fanout === 'shards') {
+        const n = int(fShards, 'shards');
+        if (n < 1) throw new ApiError(400, 'a sharded job needs 1 or more shards', 'shards');
+        if (n > 10000) throw new ApiError(400, 'must be 0-10000', 'shards');
+        body.shards = n;
+      } else body.shards = j.shards ?? 0;
+      if (fanout === 'broadcast') {
+        const n = fMinSuccess.value.trim() === '' ? 100 : int(fMinSuccess, 'min_success_pct');
+        if (n < 1 || n > 100) throw new ApiError(400, 'must be 1-100', 'min_success_pct');
+        body.min_success_pct = n;
+      } else body.min_success_pct = j.min_success_pct ?? 100;
+      body.reduce = fanout === 'map' ? fReduce.checked : !!j.reduce;
+      body.alerts = fAlerts.checked;
+      body.expected_s = int(fExpected, 'expected_s');
+      const dl = fDeadline.value.trim();
+      if (dl) {
+        const m = /^(\d{1,2}):(\d{2})$/.exec(dl);
+        if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) throw new ApiError(400, 'must be a local time HH:MM, or empty', 'deadline');
+        body.deadline = `${pad(Number(m[1]))}:${m[2]}`;
+      } else body.deadline = null;
       if (mCron.checked) {
         if (!fCron.value.trim()) throw new ApiError(400, 'enter a cron expression (or choose upstream jobs)', 'cron');
         body.cron = fCron.value.trim();
@@ -1190,11 +1265,13 @@
       return body;
     }
     // On edit, send only what changed (cron/upstreams as a pair).
+    const DEFAULTS = { variables: {}, monitors: [], fanout: 'none', shards: 0, min_success_pct: 100,
+      reduce: false, alerts: true, expected_s: 0, deadline: null };
     function changes(body) {
       const out = {};
       for (const [k, v] of Object.entries(body)) {
         if (k === 'cron' || k === 'upstreams' || k === 'tz') continue;
-        if (JSON.stringify(v) !== JSON.stringify(job[k] ?? (k === 'variables' ? {} : k === 'monitors' ? [] : ''))) out[k] = v;
+        if (JSON.stringify(v) !== JSON.stringify(job[k] ?? (k in DEFAULTS ? DEFAULTS[k] : ''))) out[k] = v;
       }
       if (body.cron) {
         if (body.cron !== job.cron || body.tz !== (job.tz || '') || (job.upstreams || []).length) { out.cron = body.cron; out.tz = body.tz; }
@@ -1224,7 +1301,11 @@
       } catch (err) {
         save.disabled = false;
         if (err.status === 401) return;
-        showError(form, err, general);
+        // An error about a hidden setting (another fan-out kind's) goes to
+        // the general box, naming the field.
+        const slot = err.field ? form.querySelector(`.field-error[data-field="${CSS.escape(err.field)}"]`) : null;
+        if (slot && slot.closest('[hidden]')) general.textContent = `${err.field}: ${err.message}`;
+        else showError(form, err, general);
         if (mCron.checked && err.field !== 'cron') updatePreview(); // keep the cron check visible
       }
     });
@@ -1352,6 +1433,33 @@
 
   // --- Instance page ---------------------------------------------------
 
+  /* A fan-out instance's "parts" ({total, STATUS: n}) as bar counts:
+   * done = succeeded + failed (any bad end), running = dispatched or
+   * running, rest = queued / waiting. */
+  function partCounts(p) {
+    let succeeded = 0, failed = 0, running = 0;
+    for (const [k, v] of Object.entries(p || {})) {
+      const n = Number(v) || 0;
+      if (k === 'total') continue;
+      if (k === 'SUCCEEDED') succeeded += n;
+      else if (ENDED_BAD.has(k)) failed += n;
+      else if (k === 'RUNNING' || k === 'DISPATCHED') running += n;
+    }
+    const total = Math.max(Number(p && p.total) || 0, succeeded + failed + running);
+    return { total, succeeded, failed, running, done: succeeded + failed, rest: total - succeeded - failed - running };
+  }
+  /* A part's label: its shard "i/n" (the worker for a broadcast part), else
+   * its task name (root, a map task, reduce), else its worker. */
+  function partLabel(x, fanout) {
+    if (x.shard_count != null && x.shard_count > 0) {
+      const sh = `${x.shard_index ?? '?'}/${x.shard_count}`;
+      if (fanout === 'broadcast' && x.worker) return h('span', { title: `part ${sh}`, text: x.worker });
+      return h('span', { class: 'mono', title: `shard ${sh} (HERACRON_SHARD_INDEX ${x.shard_index ?? '?'})`, text: sh });
+    }
+    if (x.task) return h('span', { class: `task${x.task === 'root' || x.task === 'reduce' ? ' task-special' : ''}`, text: x.task });
+    return x.worker || '';
+  }
+
   async function renderInstance(ctx, id) {
     const root = mount(ctx, 'instance', `Instance #${id}`);
     root.append(loading());
@@ -1367,6 +1475,22 @@
     const download = h('a', { id: 'inst-download', class: 'btn small ghost', href: `/api/instances/${id}/log/download${qs({ token: app.token })}`, download: `instance-${id}.log`, text: '⤓ Download' });
     const liveTag = h('span', { class: 'live-tag' });
 
+    // Parts of a fan-out instance (broadcast, shards, map/reduce): shown
+    // once the instance has "parts".
+    const partsBar = h('div', { id: 'inst-parts-bar', class: 'parts-bar', role: 'progressbar', 'aria-valuemin': 0 });
+    const partsText = h('span', { id: 'inst-parts-text', class: 'parts-text' });
+    const partsLegend = h('div', { class: 'parts-legend' });
+    const partsList = h('div', { class: 'parts-list' }, loading());
+    let partsOffset = 0, partsSeq = 0, partsSig = null, jobFanout = null, jobAsked = false;
+    const partsPrev = btn('‹ Prev', () => { partsOffset = Math.max(0, partsOffset - PAGE_SIZE); loadParts(); }, 'small', 'inst-parts-prev');
+    const partsNext = btn('Next ›', () => { partsOffset += PAGE_SIZE; loadParts(); }, 'small', 'inst-parts-next');
+    const partsRange = h('span', { class: 'muted range' });
+    const partsCard = h('div', { id: 'inst-parts', class: 'card parts-card', hidden: true },
+      h('div', { class: 'card-head' }, h('h2', { text: 'Parts' }), partsText),
+      h('div', { class: 'card-body' }, partsBar, partsLegend),
+      partsList,
+      h('div', { class: 'pager' }, partsRange, partsPrev, partsNext));
+
     root.replaceChildren(
       h('div', { class: 'page-head' },
         h('div', null, h('div', { class: 'title-row' }, h('h1', { text: `Instance #${id}` }), statusEl), h('div', { class: 'sub' }, sub)),
@@ -1377,7 +1501,8 @@
           h('div', { class: 'card-head' }, h('h2', { text: 'Output' }), liveTag,
             h('div', { class: 'spacer' }), h('label', { class: 'check small' }, wrap, ' wrap'),
             btn('⇣ Bottom', () => { pre.scrollTop = pre.scrollHeight; }, 'small ghost'), download),
-          pre)));
+          pre)),
+      partsCard);
 
     const act = async (verb) => {
       try {
@@ -1391,9 +1516,81 @@
         refresh();
       } catch (e) { if (e.status !== 401) toast(e.message, 'error'); refresh(); }
     };
+    // Redraws the progress bar; reloads the parts table when the counts
+    // changed or the instance is still active (renderInto: no flicker).
+    function drawParts() {
+      const p = inst.parts;
+      partsCard.hidden = !p;
+      pre.classList.toggle('short', !!p); // leave room for the parts
+      if (!p) return;
+      if (!jobAsked && inst.job) {
+        // The job's fan-out tells a broadcast part (labelled by its worker).
+        jobAsked = true;
+        get(`/api/jobs/${enc(inst.job)}`).then((j) => {
+          if (!ctx.alive) return;
+          jobFanout = j.fanout || null;
+          if (jobFanout === 'broadcast') loadParts();
+        }).catch(() => {});
+      }
+      const sig = JSON.stringify(p);
+      if (sig !== partsSig) {
+        partsSig = sig;
+        const c = partCounts(p);
+        const seg = (cls, n, label) => (n > 0 ? h('div', {
+          class: `parts-seg ${cls}`, title: `${n} ${label}`,
+          style: `width:${((n / c.total) * 100).toFixed(3)}%`,
+        }) : null);
+        fill(partsBar, c.total ? [seg('succeeded', c.succeeded, 'succeeded'), seg('failed', c.failed, 'failed'),
+          seg('running', c.running, 'running')] : null);
+        partsBar.setAttribute('aria-valuemax', String(c.total));
+        partsBar.setAttribute('aria-valuenow', String(c.done));
+        partsText.textContent = `${c.done} of ${c.total} done${c.failed ? ` · ${c.failed} failed` : ''}`;
+        partsBar.title = partsText.textContent;
+        const dot = (cls, n, label) => h('span', { class: 'parts-key' }, h('span', { class: `parts-dot ${cls}` }), `${n} ${label}`);
+        fill(partsLegend,
+          dot('succeeded', c.succeeded, 'succeeded'), dot('failed', c.failed, 'failed'),
+          dot('running', c.running, 'running'), dot('rest', c.rest, 'queued / waiting'));
+        loadParts();
+      } else if (ACTIVE.has(inst.status) || inst.status === 'WAITING') {
+        loadParts();
+      }
+    }
+    async function loadParts() {
+      const mine = ++partsSeq;
+      try {
+        const r = await get(`/api/instances${qs({ parent: id, limit: PAGE_SIZE, offset: partsOffset })}`);
+        if (!ctx.alive || mine !== partsSeq) return;
+        const rows = r.instances || [];
+        const total = typeof r.total === 'number' ? r.total : null;
+        if (!rows.length && partsOffset > 0 && total != null && partsOffset >= total) {
+          partsOffset = Math.max(0, Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE);
+          loadParts();
+          return;
+        }
+        partsRange.textContent = rows.length
+          ? `${partsOffset + 1}–${partsOffset + rows.length}${total != null ? ` of ${total}` : ''}`
+          : (total != null ? `0 of ${total}` : '');
+        partsPrev.disabled = partsOffset === 0;
+        partsNext.disabled = total != null ? partsOffset + rows.length >= total : rows.length < PAGE_SIZE;
+        renderInto(partsList, { rows, jobFanout }, () => table([
+          ['ID', (x) => instLink(x.id)],
+          ['Part', (x) => partLabel(x, jobFanout), 'nowrap'],
+          ['Attempt', (x) => (x.attempt != null ? String(x.attempt) : ''), 'num'],
+          ['Status', (x) => pill(x.status)],
+          ['Worker', (x) => x.worker],
+          ['Result', (x) => (x.result != null && x.result !== '' ? h('span', { class: 'mono', title: x.result, text: x.result }) : ''), 'clip wide'],
+          ['Ended', (x) => x.ended_at, 'nowrap'],
+        ], rows, { empty: 'No parts yet.' }));
+      } catch (e) {
+        if (!ctx.alive || e.status === 401 || mine !== partsSeq) return;
+        lastSig.delete(partsList);
+        partsList.replaceChildren(errorBox(e.message));
+      }
+    }
     function draw() {
       statusEl.replaceChildren(pill(inst.status));
-      sub.replaceChildren('job ', jobLink(inst.job), ` · ${inst.trigger || ''} · attempt ${inst.attempt ?? 1}`);
+      fill(sub, 'job ', jobLink(inst.job), ` · ${inst.trigger || ''} · attempt ${inst.attempt ?? 1}`,
+        inst.parent_id != null ? [' · ', h('a', { id: 'inst-parent', href: `#/instance/${inst.parent_id}`, text: `part of instance #${inst.parent_id}` })] : null);
       // Only the buttons that apply to the current status exist.
       fill(buttons,
         inst.status === 'RUNNING' ? btn('■ Stop', () => act('stop'), 'danger', 'inst-stop') : null,
@@ -1406,6 +1603,9 @@
         ['Trigger', inst.trigger],
         ['Attempt', inst.attempt != null ? String(inst.attempt) : ''],
         ['Status', pill(inst.status)],
+        inst.parent_id != null ? ['Part of', instLink(inst.parent_id)] : null,
+        inst.parent_id != null ? ['Part', partLabel(inst)] : null,
+        inst.result != null && inst.result !== '' ? ['Result', h('span', { class: 'mono', text: inst.result })] : null,
         ['Host group', inst.group],
         ['Worker', inst.worker],
         ['Exit code', inst.exit_code != null ? mono(String(inst.exit_code)) : ''],
@@ -1416,6 +1616,7 @@
         ['Ended', inst.ended_at],
         ['Duration', duration(inst)],
       ]));
+      drawParts();
     }
     async function refresh() {
       try {

@@ -14,7 +14,8 @@
   "i.id, COALESCE(i.job_id, 0), COALESCE(j.name, ''), i.action_id,"         \
   " i.trigger_kind, i.attempt, i.status, i.host_group, i.worker,"           \
   " i.exit_code, i.exit_signal, i.reason, i.queued_at, i.started_at,"       \
-  " i.ended_at, i.parent_id, i.shard_index, i.shard_count"
+  " i.ended_at, i.parent_id, i.shard_index, i.shard_count, i.task_name,"     \
+  " i.result"
 
 #define API_INST_FILTER                                                     \
   " WHERE (? = 0 OR i.job_id = ?) AND (? = '' OR i.status = ?)"               \
@@ -42,7 +43,7 @@ static json_t *api_num(const char *s) {
 static json_t *api_inst_json(const struct db_rows *r, int i) {
   return json_pack(
       "{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
-      "s:o}", "id",
+      "s:o,s:o,s:o}", "id",
       api_num(db_cell(r, i, 0)), "job_id", api_num(db_cell(r, i, 1)), "job",
       api_opt(db_cell(r, i, 2)), "action_id", api_num(db_cell(r, i, 3)),
       "trigger", api_opt(db_cell(r, i, 4)), "attempt",
@@ -53,7 +54,8 @@ static json_t *api_inst_json(const struct db_rows *r, int i) {
       "queued_at", api_opt(db_cell(r, i, 12)), "started_at",
       api_opt(db_cell(r, i, 13)), "ended_at", api_opt(db_cell(r, i, 14)),
       "parent_id", api_num(db_cell(r, i, 15)), "shard_index",
-      api_num(db_cell(r, i, 16)), "shard_count", api_num(db_cell(r, i, 17)));
+      api_num(db_cell(r, i, 16)), "shard_count", api_num(db_cell(r, i, 17)),
+      "task", api_opt(db_cell(r, i, 18)), "result", api_opt(db_cell(r, i, 19)));
 }
 
 void api_instances_list(const struct http_req *req, struct http_resp *resp) {

@@ -44,6 +44,8 @@ struct exec_proc {
   size_t tail_cap, tail_len, tail_pos;
   uint32_t grace_ms;
   char reason[128];
+  char dir[1024];       /* its work directory */
+  bool scratch;         /* a map sub-task: its directory goes at the end */
 };
 
 static struct {
@@ -128,6 +130,14 @@ static void exec_finish(struct exec_proc *p) {
   ev_timer_stop(node.loop, &p->grace);
   exec_log_tail(p);
   free(p->tail);
+  if (p->scratch) { /* a map may have 100,000 of them: keep only the log */
+    char f[1100];
+    snprintf(f, sizeof(f), "%s/script", p->dir);
+    unlink(f);
+    snprintf(f, sizeof(f), "%s/input", p->dir);
+    unlink(f);
+    rmdir(p->dir); /* left if the script put more there */
+  }
   Heracron__StatusReport r = HERACRON__STATUS_REPORT__INIT;
   r.instance_id = p->instance_id;
   r.log_chunks = p->seq;
@@ -418,6 +428,9 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   }
   p->instance_id = x->instance_id;
   p->trigger = x->trigger;
+  snprintf(p->dir, sizeof(p->dir), "%s", dir);
+  p->scratch = x->task_name && x->task_name[0] && strcmp(x->task_name, "root") &&
+               strcmp(x->task_name, "reduce");
   p->pid = pid;
   p->fd = pfd[0];
   p->grace_ms = x->kill_grace_ms ? x->kill_grace_ms : node.cfg.node.kill_grace_ms;

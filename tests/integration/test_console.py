@@ -104,3 +104,24 @@ class TestConsole(ClusterTest):
             self.el("#nav-" + page).click()
             self.el("#page-" + page)
             self.shot(page)
+
+    def test_fanout_progress(self):
+        st, j = self.m.api("POST", "/api/jobs", {"name": "sharded", "script": "true",
+                                                "cron": "0 0 3 * * ?", "fanout": "shards",
+                                                "shards": 3})
+        self.assertEqual(st, 201, j)
+        st, run = self.m.api("POST", "/api/jobs/sharded/run")
+        iid = run["instance"]
+        wait_until(lambda: self.m.api("GET", "/api/instances/%d" % iid)[1]["status"]
+                   == "SUCCEEDED", 20)
+        b = self.b
+        b.get(self.m.url + "/")
+        self.el("#login-user").send_keys("admin")
+        self.el("#login-password").send_keys("console-test-pw")
+        self.el("#login-submit").click()
+        self.el("#page-dashboard")
+        b.get(self.m.url + "/#/instance/%d" % iid)
+        self.el("#inst-parts-bar")
+        wait_until(lambda: "3 of 3" in self.el("#inst-parts").text or None, 10,
+                   what="the parts' progress")
+        self.shot("instance-parts")
