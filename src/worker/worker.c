@@ -18,6 +18,7 @@
 #include "util/log.h"
 #include "util/sysinfo.h"
 #include "worker/exec.h"
+#include "worker/outlog.h"
 
 /* What a lookup of the lease row found. */
 struct worker_lookup_op {
@@ -300,6 +301,7 @@ static void worker_report_reply(struct conn *c, void *arg,
   for (struct worker_report **pp = &wk.reports; *pp; pp = &(*pp)->next)
     if (*pp == r) {
       *pp = r->next;
+      outlog_drop(r->r.instance_id); /* the master has it all */
       free(r);
       return;
     }
@@ -318,8 +320,9 @@ static void worker_send_reports(void) {
   }
 }
 
-static void worker_on_log(uint64_t id, uint32_t seq, const uint8_t *data,
-                          size_t len) {
+/* Sends one chunk of output to the master, if there is one now. */
+static void worker_send_log(uint64_t id, uint32_t seq, const uint8_t *data,
+                            size_t len) {
   if (wk.phase != WP_READY || wk.conn == NULL) return; /* no master now */
   Heracron__Envelope env = HERACRON__ENVELOPE__INIT;
   Heracron__LogChunk lc = HERACRON__LOG_CHUNK__INIT;
@@ -330,6 +333,16 @@ static void worker_on_log(uint64_t id, uint32_t seq, const uint8_t *data,
   env.payload_case = HERACRON__ENVELOPE__PAYLOAD_LOG_CHUNK;
   env.log_chunk = &lc;
   conn_send(wk.conn, &env);
+}
+
+/* Output is kept until the end is acknowledged (worker/outlog.h): a master
+ * that dies before writing it does not lose it. */
+static void worker_on_log(uint64_t id, uint32_t seq, const uint8_t *data,
+                          size_t len) {
+  if (outlog_add(id, seq, data, len) < 0)
+    log_warn("worker: out of memory keeping the output of instance %llu",
+             (unsigned long long)id);
+  worker_send_log(id, seq, data, len);
 }
 
 static void worker_on_exit(uint64_t id, const Heracron__StatusReport *r) {
@@ -496,6 +509,7 @@ static int worker_on_welcome(struct conn *c, const Heracron__Envelope *env) {
   ev_timer_again(node.loop, &wk.heartbeat);
   worker_heartbeat_cb(node.loop, &wk.heartbeat, 0); /* first one now */
   for (struct worker_report *r = wk.reports; r; r = r->next) r->inflight = false;
+  outlog_each(worker_send_log); /* this master may not have them: again */
   worker_send_reports();
   double watch = 2.0 * node.cfg.master.renew_ms / 1000.0;
   ev_timer_set(&wk.watch, watch, watch);
@@ -582,6 +596,7 @@ void worker_stop(void) {
   ev_timer_stop(node.loop, &wk.heartbeat);
   ev_timer_stop(node.loop, &wk.watch);
   if (wk.conn != NULL) conn_close(wk.conn, "shutting down");
+  outlog_free_all();
 }
 
 bool worker_ready(void) { return wk.phase == WP_READY; }

@@ -115,7 +115,9 @@ class TestMapReduce(ClusterTest):
         self.m1 = self.c.node("m1", groups="ctl", extra={"master.worker_timeout_ms": 2000})
         self.c.wait_master(among=("m1",))
         self.m2 = self.c.node("m2", groups="ctl", extra={"master.worker_timeout_ms": 2000})
-        self.w = [self.c.node(n, master_group=False, groups="fleet") for n in ("w1", "w2", "w3")]
+        # few slots each, so a map of 60 takes several rounds
+        self.w = [self.c.node(n, master_group=False, groups="fleet",
+                              extra={"node.max_running": 4}) for n in ("w1", "w2", "w3")]
         self.c.wait_workers(self.m1, ["m1", "m2", "w1", "w2", "w3"])
         self.out = os.path.join(self.c.dir, "items.txt")
 
@@ -174,18 +176,18 @@ class TestMapReduce(ClusterTest):
         self.assertEqual(st, 401)
 
     def test_worker_killed_mid_map(self):
-        self.job("survive", 30, "sleep 1")
+        self.job("survive", 60, "sleep 1")
         iid = self.start(self.m1, "survive")
         wait_until(lambda: len(self.items()) >= 3 if os.path.exists(self.out) else False,
                    30, what="some sub-tasks done")
         self.w[0].kill()
         inst = self.wait_end(self.m1, iid, timeout=90)
         self.assertEqual(inst["status"], "SUCCEEDED", inst)
-        self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 31)])
-        self.assertEqual(self.reduce_log(self.m1, iid), "sum 9455\n")
+        self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 61)])
+        self.assertEqual(self.reduce_log(self.m1, iid), "sum 73810\n")
 
     def test_master_killed_mid_map(self):
-        self.job("failover", 30, "sleep 1")
+        self.job("failover", 60, "sleep 1")
         iid = self.start(self.m1, "failover")
         wait_until(lambda: len(self.items()) >= 3 if os.path.exists(self.out) else False,
                    30, what="some sub-tasks done")
@@ -193,5 +195,5 @@ class TestMapReduce(ClusterTest):
         self.c.wait_master(among=("m2",), timeout=15)
         inst = self.wait_end(self.m2, iid, timeout=90)
         self.assertEqual(inst["status"], "SUCCEEDED", inst)
-        self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 31)])
-        self.assertEqual(self.reduce_log(self.m2, iid), "sum 9455\n")
+        self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 61)])
+        self.assertEqual(self.reduce_log(self.m2, iid), "sum 73810\n")
