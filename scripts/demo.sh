@@ -2,8 +2,8 @@
 # The heracron demo: a private MariaDB, three nodes on loopback (demo1 and
 # demo2 in the master group, demo3 a plain worker), who is master and how
 # loaded the workers are, a sample DAG of five jobs run in dependency order
-# (and a flaky job retried), then a failover (the master is killed with
-# SIGKILL).  The web console is on http://127.0.0.1:18081/ (user admin,
+# (and a flaky job retried, whose failure is mailed to a local SMTP sink),
+# then a failover (the master is killed with SIGKILL).  The web console is on http://127.0.0.1:18081/ (user admin,
 # the password is printed).  Stops everything it started at the end or on
 # Ctrl-C.
 #
@@ -24,6 +24,7 @@ stop_all() {
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   bash "$ROOT/scripts/mdb.sh" stop "$DEMO/mdb" >/dev/null 2>&1
+  [ -n "${SINK_PID:-}" ] && kill -TERM "$SINK_PID" 2>/dev/null
   say "stopped everything the demo started (logs in $DEMO)"
 }
 
@@ -53,6 +54,11 @@ openssl rand -hex 32 > "$DEMO/cluster.token" 2>/dev/null ||
 chmod 600 "$DEMO/cluster.token"
 echo "heracron-pw" > "$DEMO/db.password"
 chmod 600 "$DEMO/db.password"
+say "starting an SMTP sink for the alert mail (mails land in $DEMO/mail)"
+SMTP_PORT=17025
+/usr/bin/python3 "$ROOT/tests/integration/smtp_sink.py" "$SMTP_PORT" "$DEMO/mail" \
+  >"$DEMO/smtp.log" 2>&1 &
+SINK_PID=$!
 cat > "$DEMO/heracrond.conf" <<CONF
 [db]
 host = 127.0.0.1
@@ -63,11 +69,20 @@ database = heracron
 
 [cluster]
 token_file = $DEMO/cluster.token
+
+[smtp]
+host = 127.0.0.1
+port = $SMTP_PORT
+starttls = off
+group_s = 2
+
+[console]
+url = http://127.0.0.1:18081
 CONF
 head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DEMO/admin.password"
 chmod 600 "$DEMO/admin.password"
 "$B/heracron" -c "$DEMO/heracrond.conf" db init --admin-user admin \
-  --admin-password-file "$DEMO/admin.password"
+  --admin-password-file "$DEMO/admin.password" --admin-email admin@example.test
 # The CLI below acts with the cluster token (an administrator).
 export HERACRON_TOKEN
 HERACRON_TOKEN=$(cat "$DEMO/cluster.token")
@@ -123,7 +138,20 @@ for _ in $(seq 1 20); do
   $H --json instances --job report | grep -q SUCCEEDED && break
 done
 $H instances
-echo; $H log "$($H --json instances --job enrich | sed -n 's/.*"id": \([0-9]*\),.*/\1/p' | head -1)"
+say "the alert mail for flaky, as the SMTP sink received it"
+for _ in $(seq 1 20); do
+  ls "$DEMO"/mail/*.eml >/dev/null 2>&1 && break
+  sleep 0.5
+done
+mail=$(ls "$DEMO"/mail/*.eml 2>/dev/null | head -1)
+if [ -n "$mail" ]; then
+  grep -E '^(X-Rcpt-To|Subject|From|Date):' "$mail"
+  sed -n '/^Content-Type: text\/plain/,/^--/p' "$mail" | sed -n '4,20p'
+else
+  echo "(no mail yet; see $DEMO/*.log)"
+fi
+say "the output of enrich"
+$H log "$($H --json instances --job enrich | sed -n 's/.*"id": \([0-9]*\),.*/\1/p' | head -1)"
 
 master=$("$B/heracron" --url http://127.0.0.1:18083 --json status |
   sed -n 's/.*"master": "\([^"]*\)".*/\1/p')

@@ -97,10 +97,11 @@ int compose_mail(const struct compose_alert *a, size_t n,
   size_t ul = strlen(url);
   while (ul > 0 && url[ul - 1] == '/') ul--;
   if (n == 1) {
-    compose_add(&sb, "[heracron] %s %s: job %s (id %lld)%s", compose_s(a->status),
-                compose_title(compose_s(a->kind)), compose_s(a->job), a->job_id,
-                "");
-    if (a->action_id) compose_add(&sb, ", action %lld", a->action_id);
+    bool failure = strcmp(compose_s(a->kind), "failure") == 0;
+    compose_add(&sb, "[heracron] job %s (id %lld)", compose_s(a->job), a->job_id);
+    if (a->action_id) compose_add(&sb, " action %lld", a->action_id);
+    compose_add(&sb, " %s", failure ? compose_s(a->status)
+                                    : compose_title(compose_s(a->kind)));
   } else {
     size_t failed = 0;
     for (size_t i = 0; i < n; i++)

@@ -75,7 +75,7 @@ class TestAlerts(AlertTest):
         m = self.mails_to("alice@example.org")
         self.assertEqual(len(m), 1)
         mail = m[0]
-        self.assertRegex(mail["Subject"], r"FAILED failed: job nightly \(id 1\)")
+        self.assertEqual(mail["Subject"], "[heracron] job nightly (id 1) FAILED")
         for h in ("Date", "Message-ID", "From", "To", "MIME-Version"):
             self.assertTrue(mail[h], h)
         text = mail.get_body(("plain",)).get_content()

@@ -27,8 +27,8 @@ static void test_single_failure(void **state) {
   struct compose_alert a = one("nightly", "failure");
   char *s, *t, *h;
   assert_int_equal(compose_mail(&a, 1, "https://c.example/", &s, &t, &h), 0);
-  assert_string_equal(s, "[heracron] FAILED failed: job nightly (id 7), action "
-                         "202611220305000007");
+  assert_string_equal(s, "[heracron] job nightly (id 7) action "
+                         "202611220305000007 FAILED");
   assert_non_null(strstr(t, "exit code 3"));
   assert_non_null(strstr(t, "line <1>\nline 2\n"));
   assert_non_null(strstr(t, "https://c.example/#/instance/42"));
