@@ -270,6 +270,7 @@ void db_rows_free(struct db_rows *r) {
 
 int db_query(struct db_conn *c, const char *sql, const struct db_param *p,
              int np, struct db_rows *out) {
+  memset(out, 0, sizeof(*out)); /* freeing it is safe whatever happens */
   MYSQL_STMT *st = db_run(c, sql, p, np);
   if (st == NULL) return -1;
   struct db_rows r = {0};

@@ -87,8 +87,9 @@ int64_t db_exec(struct db_conn *c, const char *sql, const struct db_param *p,
 
 /* Runs a query and copies its whole result into *out (the caller owns it
  * and frees it with db_rows_free).  Returns the row count, or -1 with
- * c->err set (then *out is untouched).  An empty result (0 rows) owns no
- * memory, so callers may skip db_rows_free on that path. */
+ * c->err set (then *out is empty).  An empty result (0 rows, or an error)
+ * owns no memory, so callers may skip db_rows_free on those paths, and
+ * db_rows_free on them is harmless. */
 int db_query(struct db_conn *c, const char *sql, const struct db_param *p,
              int np, struct db_rows *out);
 
