@@ -23,6 +23,7 @@
 #define WATCH_MAX 4096     /* instances compared per pass */
 #define WATCH_GRACE_MS 2000 /* beyond two heartbeats, for a connected one */
 #define WATCH_ALERT_TICKS 4 /* overdue and deadline checks: every 2 s */
+#define WATCH_TAKEOVER_GRACE_S 5.0 /* for workers to find a new master */
 
 /* An instance out on a worker, as MariaDB has it. */
 struct watch_row {
@@ -37,6 +38,7 @@ struct watch_row {
 struct watch_mark {
   uint64_t id;
   ev_tstamp missing_since; /* 0 while listed */
+  uint64_t heartbeats;     /* its worker's heartbeat count then */
   bool stop_sent;
 };
 
@@ -45,6 +47,7 @@ static struct {
   uint64_t epoch;
   ev_timer timer;
   bool pending, alerts_pending;
+  ev_tstamp started; /* this term's start */
   unsigned ticks;
   struct watch_mark *marks; /* owned; sorted by id */
   size_t nmarks;
@@ -211,11 +214,19 @@ static void watch_scan_done(struct store_op *op) {
       if (r->stop_requested && !m->stop_sent) m->stop_sent = watch_send_stop(w, r->id);
       continue;
     }
-    if (m->missing_since == 0) m->missing_since = now;
+    if (m->missing_since == 0) {
+      m->missing_since = now;
+      m->heartbeats = heard ? w->heartbeats : 0;
+    }
+    if (heard && m->heartbeats == 0) m->heartbeats = w->heartbeats;
     double missing = now - m->missing_since;
-    if (heard && missing > connected_limit)
+    /* A connected worker must have said twice since that it does not have
+     * it (a slow heartbeat is not a loss); an absent one gets its timeout,
+     * counted from no earlier than this master's start plus a grace for
+     * finding the new master after a failover. */
+    if (heard && missing > connected_limit && w->heartbeats >= m->heartbeats + 2)
       watch_settle(r, r->running ? WA_LOST : WA_REQUEUE);
-    else if (!w && missing > away_limit)
+    else if (!w && missing > away_limit && now - wt.started > away_limit + WATCH_TAKEOVER_GRACE_S)
       watch_settle(r, WA_LOST);
   }
   free(wt.marks);
@@ -260,6 +271,7 @@ void watch_start(uint64_t epoch) {
   wt.active = true;
   wt.epoch = epoch;
   wt.pending = wt.alerts_pending = false;
+  wt.started = ev_now(node.loop);
   ev_timer_init(&wt.timer, watch_cb, WATCH_S, WATCH_S);
   ev_timer_start(node.loop, &wt.timer);
 }
