@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/out.h"
 
 #define CLIENT_BODY_MAX (64u << 20)
 
@@ -130,4 +131,31 @@ char *client_read_file(const char *path) {
   if (s) s[len] = '\0';
   if (f != stdin) fclose(f);
   return s;
+}
+
+json_t *client_fetch(const struct cli *cli, const char *path, int *rc) {
+  json_t *j = NULL;
+  int status = client_get(cli, path, &j);
+  *rc = out_status(status, j);
+  if (*rc == CLI_OK) return j;
+  json_decref(j);
+  return NULL;
+}
+
+int client_query_add(char *path, size_t len, const char *key, const char *value) {
+  char *esc = client_escape(value);
+  if (esc == NULL) return -1;
+  size_t l = strlen(path);
+  snprintf(path + l, len - l, "&%s=%s", key, esc);
+  free(esc);
+  return 0;
+}
+
+int client_var_arg(json_t *vars, const char *arg) {
+  const char *eq = arg ? strchr(arg, '=') : NULL;
+  if (eq == NULL || eq == arg) return -1;
+  char name[80];
+  snprintf(name, sizeof(name), "%.*s", (int)(eq - arg) < 79 ? (int)(eq - arg) : 79, arg);
+  json_object_set_new(vars, name, json_string(eq + 1));
+  return 0;
 }

@@ -20,6 +20,18 @@ int client_send(const struct cli *cli, const char *method, const char *path,
 /* Reads a whole file ("-": stdin) into a new string the caller frees;
  * NULL with the reason on stderr. */
 char *client_read_file(const char *path);
+/* GETs path and maps the answer to the contract's exit status in *rc
+ * (printing an API error); the JSON if it succeeded, else NULL. */
+json_t *client_fetch(const struct cli *cli, const char *path, int *rc);
+
+/* Appends "&key=value" (value escaped) to the query in path.  0, or -1
+ * if out of memory. */
+int client_query_add(char *path, size_t len, const char *key, const char *value);
+
+/* Adds a "--var NAME=VALUE" argument to the object vars.  0, or -1 if arg
+ * is not NAME=VALUE. */
+int client_var_arg(json_t *vars, const char *arg);
+
 /* Percent-escapes s for use as one path segment.  Caller frees. */
 char *client_escape(const char *s);
 

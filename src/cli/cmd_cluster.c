@@ -9,23 +9,13 @@
 #include "cli/client.h"
 #include "cli/out.h"
 
-/* GETs path; prints an API error; returns the JSON or NULL with *rc. */
-static json_t *cmd_fetch(struct cli *cli, const char *path, int *rc) {
-  json_t *j = NULL;
-  int status = client_get(cli, path, &j);
-  *rc = out_status(status, j);
-  if (*rc == CLI_OK) return j;
-  json_decref(j);
-  return NULL;
-}
-
 int cmd_status(struct cli *cli, int argc, char **argv) {
   if (argc > 1) {
     fprintf(stderr, "heracron: status takes no arguments\n");
     return CLI_USAGE;
   }
   int rc;
-  json_t *j = cmd_fetch(cli, "/api/status", &rc);
+  json_t *j = client_fetch(cli, "/api/status", &rc);
   if (j == NULL) return rc;
   if (cli->json) {
     out_json(j);
@@ -63,7 +53,7 @@ int cmd_workers(struct cli *cli, int argc, char **argv) {
     return CLI_USAGE;
   }
   int rc;
-  json_t *j = cmd_fetch(cli, "/api/workers", &rc);
+  json_t *j = client_fetch(cli, "/api/workers", &rc);
   if (j == NULL) return rc;
   if (cli->json) {
     out_json(j);

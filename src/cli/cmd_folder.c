@@ -17,9 +17,8 @@ static int folder_usage(void) {
 }
 
 static int folder_list(struct cli *cli) {
-  json_t *j = NULL;
-  int st = client_get(cli, "/api/folders", &j);
-  int rc = out_status(st, j);
+  int rc;
+  json_t *j = client_fetch(cli, "/api/folders", &rc);
   if (rc == CLI_OK && cli->json) out_json(j);
   else if (rc == CLI_OK) {
     size_t i;
@@ -43,17 +42,12 @@ int cmd_folder(struct cli *cli, int argc, char **argv) {
   if (argc < 3 || strcmp(argv[1], "set") != 0 || argv[2][0] != '/')
     return folder_usage();
   json_t *vars = json_object();
-  for (int i = 3; i < argc; i++) {
-    const char *eq = i + 1 < argc ? strchr(argv[i + 1], '=') : NULL;
-    if (strcmp(argv[i], "--var") != 0 || eq == NULL || eq == argv[i + 1]) {
+  for (int i = 3; i < argc; i += 2) {
+    if (strcmp(argv[i], "--var") != 0 || i + 1 >= argc ||
+        client_var_arg(vars, argv[i + 1]) < 0) {
       json_decref(vars);
       return folder_usage();
     }
-    char name[80];
-    snprintf(name, sizeof(name), "%.*s", (int)(eq - argv[i + 1]) < 79
-             ? (int)(eq - argv[i + 1]) : 79, argv[i + 1]);
-    json_object_set_new(vars, name, json_string(eq + 1));
-    i++;
   }
   char *esc = NULL, path[600] = "/api/folders";
   /* each segment escaped, the slashes kept */

@@ -98,10 +98,7 @@ static json_t *job_body(int argc, char **argv, int start) {
     } else if (strcmp(a, "--var") == 0 && v && strchr(v, '=') && v[0] != '=') {
       json_t *vars = json_object_get(b, "variables");
       if (vars == NULL) json_object_set_new(b, "variables", vars = json_object());
-      const char *eq = strchr(v, '=');
-      char name[80];
-      snprintf(name, sizeof(name), "%.*s", (int)(eq - v) < 79 ? (int)(eq - v) : 79, v);
-      json_object_set_new(vars, name, json_string(eq + 1));
+      client_var_arg(vars, v);
       i++;
     } else if (strcmp(a, "--disabled") == 0) {
       json_object_set_new(b, "enabled", json_false());

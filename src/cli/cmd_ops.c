@@ -127,15 +127,10 @@ int cmd_actions(struct cli *cli, int argc, char **argv) {
       fprintf(stderr, "usage: heracron actions [--date YYYY-MM-DD] [--job JOB]\n");
       return CLI_USAGE;
     }
-    char *esc = client_escape(argv[++i]);
-    if (esc == NULL) return CLI_FAILED;
-    size_t l = strlen(path);
-    snprintf(path + l, sizeof(path) - l, "&%s=%s", key, esc);
-    free(esc);
+    if (client_query_add(path, sizeof(path), key, argv[++i]) < 0) return CLI_FAILED;
   }
-  json_t *j = NULL;
-  int st = client_get(cli, path, &j);
-  int rc = out_status(st, j);
+  int rc;
+  json_t *j = client_fetch(cli, path, &rc);
   if (rc != CLI_OK || cli->json) {
     if (rc == CLI_OK) out_json(j);
     json_decref(j);

@@ -123,9 +123,8 @@ int cmd_logout(struct cli *cli, int argc, char **argv) {
 }
 
 static int user_list(struct cli *cli) {
-  json_t *j = NULL;
-  int st = client_get(cli, "/api/users", &j);
-  int rc = out_status(st, j);
+  int rc;
+  json_t *j = client_fetch(cli, "/api/users", &rc);
   if (rc == CLI_OK && cli->json) out_json(j);
   else if (rc == CLI_OK) {
     static const char *const head[] = {"NAME", "ROLE", "EMAIL", "CREATED"};
@@ -196,9 +195,8 @@ int cmd_audit(struct cli *cli, int argc, char **argv) {
     fprintf(stderr, "usage: heracron audit [--limit N]\n");
     return CLI_USAGE;
   }
-  json_t *j = NULL;
-  int st = client_get(cli, path, &j);
-  int rc = out_status(st, j);
+  int rc;
+  json_t *j = client_fetch(cli, path, &rc);
   if (rc == CLI_OK && cli->json) out_json(j);
   else if (rc == CLI_OK) {
     static const char *const head[] = {"AT", "USER", "FROM", "COMMAND",

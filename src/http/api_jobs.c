@@ -239,14 +239,9 @@ static bool api_address_ok(const char *s) {
   return true;
 }
 
-/* Variable names as scripts use them in ${name}. */
+/* Variable names as scripts use them in ${name}: names, 64 at most. */
 static bool api_var_name_ok(const char *k) {
-  size_t n = strlen(k);
-  if (n == 0 || n > 64) return false;
-  for (; *k; k++)
-    if (!isalnum((unsigned char)*k) && *k != '_' && *k != '.' && *k != '-')
-      return false;
-  return true;
+  return jobdef_name_ok(k) && strlen(k) <= 64;
 }
 
 /* Overlays the fields present in body on d.  Returns 0 or -1 with a 400

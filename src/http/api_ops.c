@@ -11,6 +11,7 @@
 
 #include "sched/civil.h"
 #include "sched/cron.h"
+#include "sched/jobdef.h"
 #include "sched/tz.h"
 #include "store/db.h"
 
@@ -260,10 +261,7 @@ static int api_map_items(json_t *body, const char **name,
                          struct http_resp *resp) {
   *name = json_string_value(json_object_get(body, "name"));
   json_t *items = json_object_get(body, "items");
-  bool name_ok = *name && **name && strlen(*name) <= 64;
-  for (const char *c = *name; name_ok && *c; c++)
-    if (!isalnum((unsigned char)*c) && !strchr("_.-", *c)) name_ok = false;
-  if (!name_ok) {
+  if (*name == NULL || !jobdef_name_ok(*name) || strlen(*name) > 64) {
     http_field_error(resp, "name", "must be 1-64 of letters, digits, '_', '.' or '-'");
     return -1;
   }

@@ -130,6 +130,9 @@ static void run_fenced(const struct store_op *op) {
 struct run_poll_op {
   struct store_op op;
   uint64_t after[RUN_NQ]; /* read ids above these (0: from the start) */
+  uint64_t *known;        /* owned, sorted: ids held already (skipped) */
+  size_t nknown;
+  int read[RUN_NQ];       /* rows read per queue, known or not */
   int n;
   struct run_item *found[RUN_POLL_MAX];
 };
@@ -177,6 +180,17 @@ static void run_render(struct run_item *it, const struct db_rows *r, int i,
   it->script = out;
 }
 
+static int run_queue_of(const char *trigger) {
+  return strcmp(trigger, "SCHEDULE") == 0 ? RUN_Q_SCHEDULE
+         : strcmp(trigger, "DEBUG") == 0  ? RUN_Q_DEBUG
+                                          : RUN_Q_MANUAL;
+}
+
+static int run_id_cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
 static int run_poll_work(struct db_conn *db, struct store_op *op) {
   struct run_poll_op *p = (struct run_poll_op *)op;
   struct db_rows r, fr = {0};
@@ -189,15 +203,17 @@ static int run_poll_work(struct db_conn *db, struct store_op *op) {
     return -1;
   }
   for (int i = 0; i < r.nrows && p->n < RUN_POLL_MAX; i++) {
+    uint64_t id = strtoull(db_cell(&r, i, 0), NULL, 10);
+    p->read[run_queue_of(db_cell(&r, i, 3))]++;
+    if (bsearch(&id, p->known, p->nknown, sizeof(*p->known), run_id_cmp))
+      continue; /* held already: not read, rendered and freed again */
     struct run_item *it = calloc(1, sizeof(*it));
     if (it == NULL) break;
-    it->id = strtoull(db_cell(&r, i, 0), NULL, 10);
+    it->id = id;
     it->job_id = (uint32_t)strtoul(db_cell(&r, i, 1), NULL, 10);
     it->action_id = strtoll(db_cell(&r, i, 2), NULL, 10);
     snprintf(it->trigger, sizeof(it->trigger), "%s", db_cell(&r, i, 3));
-    it->queue = strcmp(it->trigger, "SCHEDULE") == 0 ? RUN_Q_SCHEDULE
-                : strcmp(it->trigger, "DEBUG") == 0  ? RUN_Q_DEBUG
-                                                     : RUN_Q_MANUAL;
+    it->queue = run_queue_of(it->trigger);
     it->attempt = (uint32_t)strtoul(db_cell(&r, i, 4), NULL, 10);
     snprintf(it->group, sizeof(it->group), "%s", db_cell(&r, i, 5));
     it->script = strdup(db_cell(&r, i, 6) ? db_cell(&r, i, 6) : "");
@@ -267,10 +283,9 @@ static void run_poll_done(struct store_op *op) {
   struct run_poll_op *p = (struct run_poll_op *)op;
   rn.poll_pending = false;
   /* A full page means more are waiting: read on at once. */
-  int per_queue[RUN_NQ] = {0}, fresh = 0;
+  int fresh = 0;
   for (int i = 0; i < p->n; i++) {
     struct run_item *it = p->found[i];
-    per_queue[it->queue]++;
     if (!rn.active || op->status != STORE_OK || run_find(it->id) ||
         it->script == NULL) {
       if (rn.active && op->status == STORE_OK && it->error[0] &&
@@ -286,10 +301,11 @@ static void run_poll_done(struct store_op *op) {
   }
   bool again = rn.poll_again && op->status == STORE_OK;
   for (int q = 0; q < RUN_NQ; q++)
-    if (per_queue[q] >= RUN_POLL_MAX / RUN_NQ && fresh > 0 &&
+    if (p->read[q] >= RUN_POLL_MAX / RUN_NQ && fresh > 0 &&
         rn.nitems < RUN_ITEMS_MAX)
       again = op->status == STORE_OK;
   rn.poll_again = false;
+  free(p->known);
   free(p);
   run_dispatch();
   if (again) run_poll_now();
@@ -307,9 +323,13 @@ static void run_poll_cb(struct ev_loop *loop, ev_timer *t, int revents) {
   if (!rn.active || rn.poll_pending) return;
   struct run_poll_op *p = calloc(1, sizeof(*p));
   if (p == NULL) return;
-  for (int q = 0; revents == 0 && q < RUN_NQ; q++)
-    for (struct run_item *it = rn.q[q]; it; it = it->next)
-      if (it->id > p->after[q]) p->after[q] = it->id;
+  p->known = rn.nitems ? malloc(rn.nitems * sizeof(*p->known)) : NULL;
+  for (int q = 0; q < RUN_NQ; q++)
+    for (struct run_item *it = rn.q[q]; it; it = it->next) {
+      if (revents == 0 && it->id > p->after[q]) p->after[q] = it->id;
+      if (p->known && p->nknown < rn.nitems) p->known[p->nknown++] = it->id;
+    }
+  qsort(p->known, p->nknown, sizeof(*p->known), run_id_cmp);
   p->op.work = run_poll_work;
   p->op.done = run_poll_done;
   rn.poll_pending = true;
