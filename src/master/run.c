@@ -205,7 +205,8 @@ static int run_poll_work(struct db_conn *db, struct store_op *op) {
   for (int i = 0; i < r.nrows && p->n < RUN_POLL_MAX; i++) {
     uint64_t id = strtoull(db_cell(&r, i, 0), NULL, 10);
     p->read[run_queue_of(db_cell(&r, i, 3))]++;
-    if (bsearch(&id, p->known, p->nknown, sizeof(*p->known), run_id_cmp))
+    if (p->nknown > 0 &&
+        bsearch(&id, p->known, p->nknown, sizeof(*p->known), run_id_cmp))
       continue; /* held already: not read, rendered and freed again */
     struct run_item *it = calloc(1, sizeof(*it));
     if (it == NULL) break;
@@ -329,7 +330,8 @@ static void run_poll_cb(struct ev_loop *loop, ev_timer *t, int revents) {
       if (revents == 0 && it->id > p->after[q]) p->after[q] = it->id;
       if (p->known && p->nknown < rn.nitems) p->known[p->nknown++] = it->id;
     }
-  qsort(p->known, p->nknown, sizeof(*p->known), run_id_cmp);
+  if (p->nknown > 1) /* qsort wants a real array, even for none */
+    qsort(p->known, p->nknown, sizeof(*p->known), run_id_cmp);
   p->op.work = run_poll_work;
   p->op.done = run_poll_done;
   rn.poll_pending = true;
