@@ -9,6 +9,7 @@
 
 #include "master/run.h"
 #include "store/db.h"
+#include "util/text.h"
 
 static const char fanout_sql_start[] =
     "UPDATE instances SET status = 'RUNNING', started_at = NOW(6) "
@@ -183,7 +184,7 @@ static int fanout_try_end(struct db_conn *db, uint64_t parent, long pct,
   if (done == 0) return 0; /* ended already */
   /* as any instance: its action, downstream jobs, alerts; no retry (the
    * parts had theirs) */
-  return run_ended_work(db, parent, state, false, NULL);
+  return run_ended_work(db, parent, state, false, NULL, 0);
 }
 
 static int fanout_end_of(struct db_conn *db, const char *sql, uint64_t id) {
@@ -214,12 +215,9 @@ static int fanout_result(struct db_conn *db, uint64_t part) {
   int n = db_query(db, fanout_sql_last_chunk, p, 1, &r);
   if (n <= 0) return n;
   const char *d = db_cell(&r, 0, 0);
-  size_t len = strlen(d);
-  while (len > 0 && d[len - 1] == '\n') len--;
-  size_t start = len;
-  while (start > 0 && d[start - 1] != '\n') start--;
-  if (len - start > 1024) len = start + 1024;
-  struct db_param q[] = {DB_STRN(d + start, len - start), DB_U64(part)};
+  char line[1025];
+  size_t len = text_last_line(d, strlen(d), line, sizeof(line));
+  struct db_param q[] = {DB_STRN(line, len), DB_U64(part)};
   int rc = db_exec(db, fanout_sql_result, q, 2) < 0 ? -1 : 0;
   db_rows_free(&r);
   return rc;
@@ -228,6 +226,17 @@ static int fanout_result(struct db_conn *db, uint64_t part) {
 int fanout_part_ended_work(struct db_conn *db, uint64_t part) {
   if (fanout_result(db, part) < 0) return -1;
   return fanout_end_of(db, fanout_sql_parent_of, part);
+}
+
+int fanout_parent_check_work(struct db_conn *db, uint64_t parent) {
+  struct db_param p[] = {DB_U64(parent)};
+  struct db_rows r;
+  int open = db_query(db, fanout_sql_open, p, 1, &r);
+  if (open != 0) {
+    if (open > 0) db_rows_free(&r);
+    return open < 0 ? -1 : 0;
+  }
+  return fanout_end_of(db, fanout_sql_parent_job, parent);
 }
 
 static const char fanout_sql_open_parents[] =

@@ -31,6 +31,10 @@ int fanout_expand_map_work(struct db_conn *db, uint64_t parent, int64_t *made);
  * last.  0 or -1. */
 int fanout_part_ended_work(struct db_conn *db, uint64_t part);
 
+/* The same, told the parent (a part's result is written already): one
+ * index lookup while other parts are still to run.  0 or -1. */
+int fanout_parent_check_work(struct db_conn *db, uint64_t parent);
+
 /* Ends parents whose parts have all ended (parts canceled before they
  * ran leave nobody else to do it).  0 or -1. */
 int fanout_settle_work(struct db_conn *db);

@@ -514,6 +514,7 @@ static void run_send(struct run_item *it) {
   x.shard_index = it->shard_index;
   x.shard_count = it->shard_count;
   x.task_name = it->task_name;
+  x.parent_id = it->parent;
   x.task_input.data = (uint8_t *)it->task_input;
   x.task_input.len = it->task_input ? strlen(it->task_input) : 0;
   env.payload_case = HERACRON__ENVELOPE__PAYLOAD_EXECUTE;
@@ -712,6 +713,15 @@ static const char run_sql_final[] =
     " started_at = COALESCE(started_at, NOW(6)) "
     "WHERE id = ? AND worker = ? AND report_ms < ?"
     " AND status IN ('DISPATCHED', 'RUNNING')";
+/* The same, from a worker that said which fan-out parent the instance
+ * has (0: none), with a map part's result. */
+static const char run_sql_final_said[] =
+    "UPDATE instances SET status = ?, exit_code = ?, exit_signal = ?,"
+    " reason = ?, report_ms = ?, ended_at = NOW(6),"
+    " started_at = COALESCE(started_at, NOW(6)),"
+    " result = IF(? = 'SUCCEEDED' AND task_name IS NOT NULL, ?, result) "
+    "WHERE id = ? AND worker = ? AND report_ms < ?"
+    " AND status IN ('DISPATCHED', 'RUNNING') AND COALESCE(parent_id, 0) = ?";
 static const char run_sql_action[] =
     "UPDATE actions a JOIN instances i ON i.action_id = a.id SET a.status = ?,"
     " a.instance_id = i.id WHERE i.id = ?";
@@ -728,6 +738,12 @@ static const char run_sql_retry[] =
     " i.task_input, i.task_depth "
     "FROM instances i JOIN jobs j ON j.id = i.job_id "
     "WHERE i.id = ? AND i.attempt <= j.retries";
+static int run_no_part_work(struct db_conn *db, uint64_t id) {
+  (void)db;
+  (void)id;
+  return 0;
+}
+
 /* SUPER_RECOVERY: once an action of the chain succeeded, each downstream
  * action whose upstreams have all succeeded runs next, in the same way. */
 static const char run_sql_chain[] =
@@ -752,8 +768,27 @@ static const char run_sql_chain_mark[] =
     " x.action_id = a.id AND x.status = 'QUEUED'"
     " AND x.trigger_kind = 'SUPER_RECOVERY')";
 
+/* A part of a fan-out (no action, no alert of its own): a retry, or the
+ * end of its parent if it was the last. */
+static int run_part_ended_work(struct db_conn *db, uint64_t id,
+                               const char *state, bool retry,
+                               uint64_t parent) {
+  struct db_param i[] = {DB_U64(id)};
+  if (retry && strcmp(state, "SUCCEEDED") != 0 && strcmp(state, "STOPPED") != 0) {
+    int64_t retried = db_exec(db, run_sql_retry, i, 1);
+    if (retried != 0) return retried < 0 ? -1 : 0;
+  }
+  return fanout_parent_check_work(db, parent);
+}
+
 int run_ended_work(struct db_conn *db, uint64_t id, const char *state,
-                   bool retry, int64_t *actions) {
+                   bool retry, int64_t *actions, uint64_t parent) {
+  if (actions) *actions = 0;
+  if (parent != 0 && parent != RUN_PARENT_UNKNOWN)
+    return run_part_ended_work(db, id, state, retry, parent);
+  /* fan-out bookkeeping only where it may apply */
+  int (*part_ended)(struct db_conn *, uint64_t) =
+      parent == 0 ? run_no_part_work : fanout_part_ended_work;
   struct db_param a[] = {DB_STR(state), DB_U64(id)};
   struct db_param i[] = {DB_U64(id)};
   int64_t n = db_exec(db, run_sql_action, a, 2);
@@ -762,31 +797,43 @@ int run_ended_work(struct db_conn *db, uint64_t id, const char *state,
   if (strcmp(state, "SUCCEEDED") == 0)
     return db_exec(db, run_sql_chain, i, 1) < 0 ||
                    db_exec(db, run_sql_chain_mark, i, 1) < 0 ||
-                   alert_success_work(db, id) < 0 ||
-                   fanout_part_ended_work(db, id) < 0
+                   alert_success_work(db, id) < 0 || part_ended(db, id) < 0
                ? -1
                : 0;
   if (strcmp(state, "STOPPED") == 0) /* an operator's doing: no alert */
-    return fanout_part_ended_work(db, id);
+    return part_ended(db, id);
   int64_t retried = retry ? db_exec(db, run_sql_retry, i, 1) : 0;
   if (retried < 0) return -1;
   if (retried > 0) return 0;
   /* the last attempt failed: the owners hear of it, in this transaction */
-  return alert_failure_work(db, id) < 0 || fanout_part_ended_work(db, id) < 0
-             ? -1
-             : 0;
+  return alert_failure_work(db, id) < 0 || part_ended(db, id) < 0 ? -1 : 0;
 }
 
 int run_finish_work(struct db_conn *db, struct run_finish *f,
                     int64_t *applied) {
-  struct db_param p[] = {DB_STR(f->state),     DB_I64(f->exit_code),
-                         DB_I64(f->sig),       DB_STR(f->reason),
-                         DB_U64(f->report_ms), DB_U64(f->id),
-                         DB_STR(f->worker),    DB_U64(f->report_ms)};
-  *applied = db_exec(db, run_sql_final, p, 8);
-  if (*applied < 0) return -1;
-  if (*applied == 0) return 0; /* stale, or not this worker's */
-  return run_ended_work(db, f->id, f->state, true, &f->actions);
+  uint64_t parent = f->parent;
+  *applied = 0;
+  if (parent != RUN_PARENT_UNKNOWN) { /* what the worker said, if true */
+    struct db_param p[] = {DB_STR(f->state),     DB_I64(f->exit_code),
+                           DB_I64(f->sig),       DB_STR(f->reason),
+                           DB_U64(f->report_ms), DB_STR(f->state),
+                           DB_STR(f->result),    DB_U64(f->id),
+                           DB_STR(f->worker),    DB_U64(f->report_ms),
+                           DB_U64(parent)};
+    *applied = db_exec(db, run_sql_final_said, p, 11);
+    if (*applied < 0) return -1;
+  }
+  if (*applied == 0) {
+    parent = RUN_PARENT_UNKNOWN;
+    struct db_param p[] = {DB_STR(f->state),     DB_I64(f->exit_code),
+                           DB_I64(f->sig),       DB_STR(f->reason),
+                           DB_U64(f->report_ms), DB_U64(f->id),
+                           DB_STR(f->worker),    DB_U64(f->report_ms)};
+    *applied = db_exec(db, run_sql_final, p, 8);
+    if (*applied < 0) return -1;
+    if (*applied == 0) return 0; /* stale, or not this worker's */
+  }
+  return run_ended_work(db, f->id, f->state, true, &f->actions, parent);
 }
 
 static int run_status_work(struct db_conn *db, struct store_op *op) {
@@ -844,6 +891,8 @@ int run_on_status(struct conn *c, struct reg_worker *w,
   snprintf(s->f.reason, sizeof(s->f.reason), "%s", r->reason ? r->reason : "");
   s->f.exit_code = r->exit_code;
   s->f.sig = r->signal;
+  s->f.parent = r->parent_id;
+  snprintf(s->f.result, sizeof(s->f.result), "%s", r->result ? r->result : "");
   s->f.report_ms = r->report_ms;
   s->conn = c;
   snprintf(s->conn_worker, sizeof(s->conn_worker), "%s", w->name);

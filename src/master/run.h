@@ -25,7 +25,14 @@ struct run_finish {
   int32_t exit_code, sig;
   uint64_t report_ms; /* applied only if newer than the last */
   int64_t actions;    /* out: actions updated (0 for a job or debug run) */
+  /* What the worker said of it: its fan-out parent (0: none), checked
+   * against the row; and a map part's result.  parent RUN_PARENT_UNKNOWN
+   * when not said (a LOST instance). */
+  uint64_t parent;
+  char result[1025];
 };
+
+#define RUN_PARENT_UNKNOWN UINT64_MAX
 
 /* Store thread: persists f if the instance is still out on f->worker,
  * with the action's state, a retry while attempts remain (not after
@@ -36,10 +43,12 @@ int run_finish_work(struct db_conn *db, struct run_finish *f,
 
 /* Store thread: what follows an instance's end (state written already):
  * its action's state, the next SUPER_RECOVERY step, a retry (if retry and
- * attempts remain), alerts, and its fan-out parent.  *actions (may be
- * NULL): actions updated.  0 or -1. */
+ * attempts remain), alerts, and its fan-out parent.  parent: its fan-out
+ * parent, 0 if it has none, RUN_PARENT_UNKNOWN; a known one saves the
+ * statements that cannot apply (a map may end 100,000 parts).  *actions
+ * (may be NULL): actions updated.  0 or -1. */
 int run_ended_work(struct db_conn *db, uint64_t id, const char *state,
-                   bool retry, int64_t *actions);
+                   bool retry, int64_t *actions, uint64_t parent);
 
 /* Whether the master is getting instance id onto a worker right now. */
 bool run_in_flight(uint64_t id);

@@ -112,6 +112,7 @@ static void watch_settle(const struct watch_row *r, enum watch_act act) {
   snprintf(w->f.reason, sizeof(w->f.reason), "worker %s lost it", r->worker);
   w->f.exit_code = -1;
   w->f.report_ms = clock_wall_ms();
+  w->f.parent = RUN_PARENT_UNKNOWN;
   w->op.work = watch_op_work;
   w->op.done = watch_op_done;
   w->op.epoch = wt.epoch;

@@ -35,6 +35,7 @@ static const struct cfg_key cfg_keys[] = {
     K("node", "interpreters", CFG_STR, node.interpreters, false,
       "shell=/bin/sh,bash=/bin/bash,python=/usr/bin/python3 -u", 0, 0),
     K("node", "log_max_bytes", CFG_U32, node.log_max_bytes, false, "8388608", 4096, 1073741824),
+    K("node", "work_keep_days", CFG_U32, node.work_keep_days, false, "7", 0, 36500),
     K("node", "kill_grace_ms", CFG_U32, node.kill_grace_ms, false, "5000", 0, 3600000),
     K("master", "listen", CFG_STR, master.listen, false, "0.0.0.0:7070", 0, 0),
     K("master", "lease_ms", CFG_U32, master.lease_ms, false, "5000", 500, 3600000),

@@ -22,6 +22,7 @@ struct cfg {
     char *groups;     /* comma list of host groups; default "default" */
     bool master_group;
     char *work_dir;
+    uint32_t work_keep_days; /* day directories kept; 0 = forever */
     uint32_t max_running;
     char *interpreters;     /* "type=command [args],..." per job type */
     uint32_t log_max_bytes; /* per instance: head and tail kept */

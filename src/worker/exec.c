@@ -20,6 +20,8 @@
 #include "util/clock.h"
 #include "util/secret.h"
 #include "util/log.h"
+#include "util/text.h"
+#include "worker/workdir.h"
 
 #define EXEC_CHUNK 16384
 #define EXEC_MAX_ARGS 16
@@ -45,7 +47,10 @@ struct exec_proc {
   uint32_t grace_ms;
   char reason[128];
   char dir[1024];       /* its work directory */
-  bool scratch;         /* a map sub-task: its directory goes at the end */
+  uint64_t parent_id;   /* a fan-out part's parent, 0 if none */
+  bool task;            /* a map job's part: its result is its last line */
+  char last[2048];      /* a task's latest output, for that line */
+  size_t last_len;
 };
 
 static struct {
@@ -72,6 +77,14 @@ static const char *exec_trigger_name(Heracron__Trigger t) {
  * it, the last half is kept in a ring and sent at the end behind a line
  * saying how much was cut. */
 static void exec_log(struct exec_proc *p, const uint8_t *buf, size_t n) {
+  if (p->task) { /* keep the latest bytes */
+    size_t keep = n < sizeof(p->last) ? n : sizeof(p->last);
+    size_t old = sizeof(p->last) - keep < p->last_len ? sizeof(p->last) - keep
+                                                      : p->last_len;
+    memmove(p->last, p->last + p->last_len - old, old);
+    memcpy(p->last + old, buf + n - keep, keep);
+    p->last_len = old + keep;
+  }
   uint64_t head = node.cfg.node.log_max_bytes / 2;
   if (p->logged < head) {
     size_t k = n < head - p->logged ? n : (size_t)(head - p->logged);
@@ -130,16 +143,14 @@ static void exec_finish(struct exec_proc *p) {
   ev_timer_stop(node.loop, &p->grace);
   exec_log_tail(p);
   free(p->tail);
-  if (p->scratch) { /* a map may have 100,000 of them: keep only the log */
-    char f[1100];
-    snprintf(f, sizeof(f), "%s/script", p->dir);
-    unlink(f);
-    snprintf(f, sizeof(f), "%s/input", p->dir);
-    unlink(f);
-    rmdir(p->dir); /* left if the script put more there */
-  }
   Heracron__StatusReport r = HERACRON__STATUS_REPORT__INIT;
   r.instance_id = p->instance_id;
+  r.parent_id = p->parent_id;
+  char result[1025] = "";
+  if (p->task) {
+    text_last_line(p->last, p->last_len, result, sizeof(result));
+    r.result = result;
+  }
   r.log_chunks = p->seq;
   if (WIFEXITED(p->status)) r.exit_code = WEXITSTATUS(p->status);
   if (WIFSIGNALED(p->status)) r.signal = WTERMSIG(p->status);
@@ -232,17 +243,6 @@ int exec_stop(uint64_t instance_id, const char *reason) {
   return -1;
 }
 
-/* mkdir -p for the instance's directory. */
-static int exec_mkdirs(char *path) {
-  for (char *s = path + 1; *s; s++) {
-    if (*s != '/') continue;
-    *s = '\0';
-    if (mkdir(path, 0755) < 0 && errno != EEXIST) return -1;
-    *s = '/';
-  }
-  return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* The command line for a job type from node.interpreters ("type=command
  * [args],..."): splits it into buf and argv; the number of words, 0 if
  * the type is not there. */
@@ -280,38 +280,20 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
              "(node.interpreters)", x->type);
     return -EXEC_PERMANENT;
   }
-  char dir[1024], script[1100];
-  time_t now = time(NULL);
-  struct tm tm;
-  localtime_r(&now, &tm);
-  snprintf(dir, sizeof(dir), "%s/%04d-%02d-%02d/%s-%llu", node.cfg.node.work_dir,
-           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-           exec_trigger_name(x->trigger), (unsigned long long)x->instance_id);
-  snprintf(script, sizeof(script), "%s/script", dir);
-  /* Writing a small file is fast local I/O; a job's output is what may be
-   * large, and that is read on the loop without blocking. */
-  if (exec_mkdirs(dir) < 0) {
-    snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+  struct workdir_place pl;
+  if (workdir_prepare(x, exec_trigger_name(x->trigger), &pl, err, errlen) < 0)
     return -1;
-  }
-  int sfd = open(script, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
-  size_t len = strlen(x->script);
-  if (sfd < 0 || write(sfd, x->script, len) != (ssize_t)len) {
-    snprintf(err, errlen, "cannot write %s: %s", script, strerror(errno));
-    if (sfd >= 0) close(sfd);
-    return -1;
-  }
-  close(sfd);
   int pfd[2];
   if (pipe2(pfd, O_CLOEXEC) < 0) {
     snprintf(err, errlen, "pipe: %s", strerror(errno));
+    close(pl.stdin_fd);
     return -1;
   }
   char env[8][64];
   int nvars = 6;
   /* a map job's part: its task, its input on stdin, and what it needs to
    * add sub-tasks (heracron map) to its own instance */
-  char task_env[3][400], item_env[4200], input[1100] = "";
+  char task_env[3][400], item_env[4200];
   int ntask = 0;
   if (x->task_name && x->task_name[0]) {
     char tok[SECRET_TOKEN_HEX], host[256];
@@ -327,18 +309,6 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
              (int)(x->task_input.len < 4096 ? x->task_input.len : 4096),
              x->task_input.data ? (const char *)x->task_input.data : "");
     item_env[strcspn(item_env, "\n")] = '\0';
-    snprintf(input, sizeof(input), "%s/input", dir);
-    int ifd = open(input, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (ifd < 0 || (x->task_input.len &&
-                    write(ifd, x->task_input.data, x->task_input.len) !=
-                        (ssize_t)x->task_input.len)) {
-      snprintf(err, errlen, "cannot write %s: %s", input, strerror(errno));
-      if (ifd >= 0) close(ifd);
-      close(pfd[0]);
-      close(pfd[1]);
-      return -1;
-    }
-    close(ifd);
   }
   snprintf(env[0], sizeof(env[0]), "HERACRON_JOB_ID=%u", x->job_id);
   snprintf(env[1], sizeof(env[1]), "HERACRON_ACTION_ID=%lld", (long long)x->action_id);
@@ -360,6 +330,7 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
     snprintf(err, errlen, "out of memory");
     close(pfd[0]);
     close(pfd[1]);
+    close(pl.stdin_fd);
     return -1;
   }
   size_t ne = 0;
@@ -369,7 +340,7 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   for (int i = 0; i < ntask; i++) envp[ne++] = task_env[i];
   if (ntask) envp[ne++] = item_env;
   envp[ne] = NULL;
-  argv[argc] = script;
+  argv[argc] = pl.script;
   argv[argc + 1] = NULL;
   pid_t me = getpid();
   /* vfork: no copy of this (large, threaded) process's page tables, which
@@ -379,7 +350,6 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int devnull = open(input[0] ? input : "/dev/null", O_RDONLY | O_CLOEXEC);
   pid_t pid = vfork();
   if (pid == 0) { /* child */
     setpgid(0, 0);
@@ -387,10 +357,10 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
      * elsewhere: the interpreter must not go on running meanwhile. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != me) _exit(125);
-    if (devnull >= 0) dup2(devnull, 0);
+    dup2(pl.stdin_fd, 0);
     dup2(pfd[1], 1);
     dup2(pfd[1], 2);
-    if (chdir(dir) < 0) _exit(126);
+    if (chdir(pl.dir) < 0) _exit(126);
     struct sigaction dfl, cur;
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
@@ -407,7 +377,7 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   }
   int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (devnull >= 0) close(devnull);
+  close(pl.stdin_fd);
   if (pid < 0) {
     snprintf(err, errlen, "vfork: %s", strerror(fork_errno));
     free(envp);
@@ -428,9 +398,9 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   }
   p->instance_id = x->instance_id;
   p->trigger = x->trigger;
-  snprintf(p->dir, sizeof(p->dir), "%s", dir);
-  p->scratch = x->task_name && x->task_name[0] && strcmp(x->task_name, "root") &&
-               strcmp(x->task_name, "reduce");
+  p->parent_id = x->parent_id;
+  p->task = x->task_name && x->task_name[0];
+  snprintf(p->dir, sizeof(p->dir), "%s", pl.dir);
   p->pid = pid;
   p->fd = pfd[0];
   p->grace_ms = x->kill_grace_ms ? x->kill_grace_ms : node.cfg.node.kill_grace_ms;
@@ -449,7 +419,7 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   ex.count++;
   log_info("exec: instance %llu (job %u, %s) started as pid %d in %s",
            (unsigned long long)x->instance_id, x->job_id,
-           exec_trigger_name(x->trigger), (int)pid, dir);
+           exec_trigger_name(x->trigger), (int)pid, pl.dir);
   return pid;
 }
 
@@ -464,6 +434,14 @@ size_t exec_running(uint64_t *ids, Heracron__Trigger *triggers, size_t max) {
 }
 
 size_t exec_count(void) { return ex.count; }
+
+bool exec_dir_in_use(const char *prefix) {
+  size_t n = strlen(prefix);
+  for (struct exec_proc *p = ex.procs; p; p = p->next)
+    if (strncmp(p->dir, prefix, n) == 0 && (p->dir[n] == '/' || p->dir[n] == '\0'))
+      return true;
+  return false;
+}
 
 void exec_kill_all(void) {
   for (struct exec_proc *p = ex.procs; p; p = p->next) kill(-p->pid, SIGKILL);

@@ -1,12 +1,12 @@
-/* exec: the processes a worker runs.  Each instance's script is written
- * to work_dir/YYYY-MM-DD/<trigger>-<instance>/script and run by its
- * type's interpreter in a process group of its own, stdout and stderr
- * into one pipe read on the loop.  Children are reaped with ev_child on
+/* exec: the processes a worker runs.  Each instance's script is run in
+ * its work directory (workdir.h) by its type's interpreter in a process
+ * group of its own, stdout and stderr into one pipe read on the loop.  Children are reaped with ev_child on
  * the default loop, never by a blocking wait.  A timeout or a stop sends
  * SIGTERM to the whole group, then SIGKILL after the grace period. */
 #ifndef HERACRON_EXEC_H
 #define HERACRON_EXEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +35,9 @@ int exec_stop(uint64_t instance_id, const char *reason);
 /* The ids of running instances, up to max; returns the count. */
 size_t exec_running(uint64_t *ids, Heracron__Trigger *triggers, size_t max);
 size_t exec_count(void);
+
+/* Whether a running instance works in prefix or under it. */
+bool exec_dir_in_use(const char *prefix);
 
 /* Kills every process group (shutdown). */
 void exec_kill_all(void);

@@ -18,6 +18,7 @@
 #include "util/log.h"
 #include "util/sysinfo.h"
 #include "worker/exec.h"
+#include "worker/workdir.h"
 #include "worker/outlog.h"
 
 /* What a lookup of the lease row found. */
@@ -75,6 +76,7 @@ struct worker_report {
   struct worker_report *next;
   Heracron__StatusReport r;
   char reason[128];
+  char result[1025];
   bool inflight;
 };
 
@@ -355,6 +357,8 @@ static void worker_on_exit(uint64_t id, const Heracron__StatusReport *r) {
   w->r = *r;
   snprintf(w->reason, sizeof(w->reason), "%s", r->reason ? r->reason : "");
   w->r.reason = w->reason;
+  snprintf(w->result, sizeof(w->result), "%s", r->result ? r->result : "");
+  w->r.result = w->result;
   w->r.worker = node.cfg.node.name;
   w->r.report_ms = clock_wall_ms();
   w->next = wk.reports;
@@ -576,6 +580,7 @@ static const struct conn_ops worker_conn_ops = {
 int worker_start(void) {
   static const struct exec_sink sink = {worker_on_log, worker_on_exit};
   exec_init(&sink);
+  workdir_sweep_start(node.loop);
   struct sysinfo_mem mem = {0};
   wk.cores = (uint32_t)sysinfo_cores();
   if (sysinfo_mem_read(&mem, NULL) == 0) wk.mem_total = mem.total;
@@ -592,6 +597,7 @@ int worker_start(void) {
 void worker_stop(void) {
   wk.phase = WP_STOPPED;
   exec_kill_all(); /* nobody would report them any more */
+  workdir_sweep_stop(node.loop);
   ev_timer_stop(node.loop, &wk.retry);
   ev_timer_stop(node.loop, &wk.heartbeat);
   ev_timer_stop(node.loop, &wk.watch);

@@ -107,6 +107,21 @@ class TestExecution(ClusterTest):
         rows = json.loads(self.cli("--json", "instances", "--job", "rb"))["instances"]
         self.assertEqual(len(rows), 1)
 
+    def test_old_work_directories_are_removed(self):
+        # a worker keeps node.work_keep_days days of work directories; older
+        # day directories go within seconds of its start, then hourly
+        work = os.path.join(self.c.dir, "w2-work")
+        today = time.strftime("%Y-%m-%d")
+        for day in ("2001-02-03", "2001-02-04", today):
+            os.makedirs(os.path.join(work, day, "manual-1"))
+        with open(os.path.join(work, "2001-02-03", "manual-1", "script"), "w") as f:
+            f.write("true\n")
+        self.c.node("w2", master_group=False, extra={"node.work_keep_days": 3})
+        wait_until(lambda: not os.path.exists(os.path.join(work, "2001-02-03")) and
+                   not os.path.exists(os.path.join(work, "2001-02-04")), 30,
+                   what="old day directories to be removed")
+        self.assertTrue(os.path.isdir(os.path.join(work, today, "manual-1")))
+
     def test_unknown_job(self):
         rc, out, err = self.c.run_cli("--url", self.m.url, "run", "nosuch")
         self.assertEqual(rc, 2)

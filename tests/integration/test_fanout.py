@@ -125,7 +125,7 @@ class TestMapReduce(ClusterTest):
     def job(self, name, items, work, **kw):
         script = ('case "$HERACRON_TASK_NAME" in\n'
                   '  root) seq 1 %d | %s map --name square ;;\n'
-                  '  square) echo $((HERACRON_TASK_ITEM * HERACRON_TASK_ITEM)); %s;'
+                  '  square) read -r x; echo $((x * x)); %s;'
                   ' echo "$HERACRON_TASK_ITEM" >> %s ;;\n'
                   "  reduce) awk '{s += $1} END {print \"sum\", s}' ;;\n"
                   'esac\n' % (items, HERACRON, work, self.out))
