@@ -891,7 +891,7 @@
     switch (j.fanout) {
       case 'broadcast': return `broadcast (min ${j.min_success_pct ?? 100}%)`;
       case 'shards': return `${j.shards ?? 0} shard${j.shards === 1 ? '' : 's'}`;
-      case 'map': return j.reduce ? 'map + reduce' : 'map';
+      case 'map': return (j.reduce ? 'map + reduce' : 'map') + (j.runner ? ' (runners)' : '');
       default: return 'none';
     }
   }
@@ -1069,7 +1069,7 @@
     const j = job || { name: '', owner: app.me ? app.me.user : '', description: '', folder: q.get('folder') || '/', group: 'default',
       type: 'shell', script: '', cron: '', tz: '', upstreams: [], retries: 0, retry_wait_s: 60, timeout_s: 0,
       misfire: 'run_once', enabled: true, monitors: [], variables: {},
-      fanout: 'none', shards: 0, min_success_pct: 100, reduce: false, alerts: true, expected_s: 0, deadline: null };
+      fanout: 'none', shards: 0, min_success_pct: 100, reduce: false, runner: false, alerts: true, expected_s: 0, deadline: null };
 
     const inp = (id, value, extra) => h('input', Object.assign({ id, value: value == null ? '' : String(value), spellcheck: 'false' }, extra));
     const fName = inp('job-name', j.name, { required: true, placeholder: 'e.g. load_orders' });
@@ -1099,6 +1099,7 @@
     const fShards = inp('job-shards', j.shards ? j.shards : '', { type: 'number', min: 1, max: 10000, placeholder: 'e.g. 4' });
     const fMinSuccess = inp('job-min-success', j.min_success_pct ?? 100, { type: 'number', min: 1, max: 100 });
     const fReduce = h('input', { id: 'job-reduce', type: 'checkbox', checked: !!j.reduce });
+    const fRunner = h('input', { id: 'job-runner', type: 'checkbox', checked: !!j.runner });
     const fAlerts = h('input', { id: 'job-alerts', type: 'checkbox', checked: j.alerts !== false });
     const fExpected = inp('job-expected', j.expected_s ?? 0, { type: 'number', min: 0 });
     const fDeadline = inp('job-deadline', j.deadline || '', { placeholder: 'HH:MM', maxlength: 5, class: 'mono', autocomplete: 'off' });
@@ -1127,6 +1128,7 @@
     const minField = field('Minimum success (%)', fMinSuccess, 'min_success_pct', { hint: 'Share of workers that must succeed.' });
     const reduceField = h('div', { class: 'field' }, h('label', { text: 'Reduce' }),
       h('label', { class: 'check' }, fReduce, ' reduce step after the map tasks'),
+      h('label', { class: 'check' }, fRunner, ' feed tasks to long-lived runners (one item a line on stdin, a status line on fd 3)'),
       h('div', { class: 'field-error', 'data-field': 'reduce' }));
     const syncFanout = () => {
       shardsField.hidden = fFanout.value !== 'shards';
@@ -1245,6 +1247,7 @@
         body.min_success_pct = n;
       } else body.min_success_pct = j.min_success_pct ?? 100;
       body.reduce = fanout === 'map' ? fReduce.checked : !!j.reduce;
+      body.runner = fanout === 'map' ? fRunner.checked : !!j.runner;
       body.alerts = fAlerts.checked;
       body.expected_s = int(fExpected, 'expected_s');
       const dl = fDeadline.value.trim();
@@ -1266,7 +1269,7 @@
     }
     // On edit, send only what changed (cron/upstreams as a pair).
     const DEFAULTS = { variables: {}, monitors: [], fanout: 'none', shards: 0, min_success_pct: 100,
-      reduce: false, alerts: true, expected_s: 0, deadline: null };
+      reduce: false, runner: false, alerts: true, expected_s: 0, deadline: null };
     function changes(body) {
       const out = {};
       for (const [k, v] of Object.entries(body)) {

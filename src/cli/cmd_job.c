@@ -24,8 +24,9 @@ static int job_usage(void) {
           "                    [--expected S] [--deadline HH:MM]  mail when a\n"
           "                    run takes longer, or today's is not done by then\n"
           "                    [--broadcast [--min-success PCT] | --shards N |\n"
-          "                     --map [--reduce] | --no-fanout]  run as parts\n"
-          "                    across the group (map: sub-tasks from heracron map)\n"
+          "                     --map [--reduce] [--runner] | --no-fanout]  run as\n"
+          "                    parts across the group (map: sub-tasks from\n"
+          "                    heracron map; --runner: fed to long-lived runners)\n"
           "       heracron job update JOB [the same options]\n"
           "       heracron job list | show JOB | enable JOB | disable JOB | "
           "delete JOB\n");
@@ -110,6 +111,8 @@ static json_t *job_body(int argc, char **argv, int start) {
       json_object_set_new(b, "fanout", json_string("map"));
     } else if (strcmp(a, "--reduce") == 0) {
       json_object_set_new(b, "reduce", json_true());
+    } else if (strcmp(a, "--runner") == 0 || strcmp(a, "--no-runner") == 0) {
+      json_object_set_new(b, "runner", json_boolean(a[2] == 'r'));
     } else if (strcmp(a, "--no-fanout") == 0) {
       json_object_set_new(b, "fanout", json_string("none"));
     } else if (strcmp(a, "--no-alerts") == 0 || strcmp(a, "--alerts") == 0) {

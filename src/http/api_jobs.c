@@ -17,7 +17,7 @@
   " j.timeout_s, j.misfire, j.monitors, j.revision, j.created_at,"         \
   " j.updated_at, j.variables, j.alerts, j.expected_s,"                     \
   " TIME_FORMAT(j.deadline, '%H:%i'), j.fanout, j.shards, j.min_success_pct,"\
-  " j.map_reduce"
+  " j.map_reduce, j.map_runner"
 
 static const char api_sql_list[] =
     "SELECT " API_JOB_COLS " FROM jobs j ORDER BY j.id";
@@ -38,15 +38,15 @@ static const char api_sql_insert[] =
     "INSERT INTO jobs (name, owner, description, folder, host_group, type,"
     " script, cron, tz, enabled, retries, retry_wait_s, timeout_s, misfire,"
     " monitors, variables, alerts, expected_s, deadline, fanout, shards,"
-    " min_success_pct, map_reduce) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " min_success_pct, map_reduce, map_runner) VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
+    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char api_sql_update[] =
     "UPDATE jobs SET name = ?, owner = ?, description = ?, folder = ?,"
     " host_group = ?, type = ?, script = ?, cron = ?, tz = ?, enabled = ?,"
     " retries = ?, retry_wait_s = ?, timeout_s = ?, misfire = ?,"
     " monitors = ?, variables = ?, alerts = ?, expected_s = ?, deadline = ?,"
     " fanout = ?, shards = ?, min_success_pct = ?, map_reduce = ?,"
-    " revision = revision + 1 WHERE id = ?";
+    " map_runner = ?, revision = revision + 1 WHERE id = ?";
 static const char api_sql_last_id[] = "SELECT LAST_INSERT_ID()";
 static const char api_sql_del_edges[] =
     "DELETE FROM job_upstreams WHERE job_id = ?";
@@ -91,7 +91,7 @@ static json_t *api_job_json(const struct db_rows *r, int i) {
   }
   return json_pack(
       "{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:b,s:I,s:I,s:I,s:s,s:o,s:I,"
-      "s:s,s:s,s:o,s:b,s:I,s:o,s:s,s:I,s:I,s:b}",
+      "s:s,s:s,s:o,s:b,s:I,s:o,s:s,s:I,s:I,s:b,s:b}",
       "id", (json_int_t)strtoll(v[0], NULL, 10), "name", v[1], "owner", v[2],
       "description", v[3], "folder", v[4], "group", v[5], "type", v[6],
       "script", v[7], "cron", v[8] ? json_string(v[8]) : json_null(), "tz",
@@ -106,7 +106,7 @@ static json_t *api_job_json(const struct db_rows *r, int i) {
       v[22] ? json_string(v[22]) : json_null(), "fanout", v[23] ? v[23] : "none",
       "shards", (json_int_t)strtoll(v[24] ? v[24] : "0", NULL, 10), "min_success_pct",
       (json_int_t)strtoll(v[25] ? v[25] : "100", NULL, 10), "reduce",
-      v[26] && strcmp(v[26], "1") == 0);
+      v[26] && strcmp(v[26], "1") == 0, "runner", v[27] && strcmp(v[27], "1") == 0);
 }
 
 /* Finds a job by "/api/jobs/{key}[/rest]": id if numeric, else name.
@@ -225,6 +225,7 @@ struct api_def {
   char deadline[6];     /* "HH:MM" or "" */
   char fanout[16];      /* none | broadcast | shards | map */
   bool reduce;          /* map: a reduce step after the sub-tasks */
+  bool runner;          /* map: sub-tasks fed to long-lived runners */
   int64_t shards, min_success_pct;
 };
 
@@ -313,14 +314,15 @@ static int api_overlay(json_t *body, struct api_def *a,
       else if (!strcmp(key, "retry_wait_s")) a->d.retry_wait_s = n;
       else a->d.timeout_s = n;
     } else if (!strcmp(key, "enabled") || !strcmp(key, "alerts") ||
-               !strcmp(key, "reduce")) {
+               !strcmp(key, "reduce") || !strcmp(key, "runner")) {
       if (!json_is_boolean(v)) {
         http_field_error(resp, key, "must be true or false");
         return -1;
       }
       if (key[0] == 'e') a->enabled = json_is_true(v);
       else if (key[0] == 'a') a->alerts = json_is_true(v);
-      else a->reduce = json_is_true(v);
+      else if (key[0] == 'r' && key[1] == 'e') a->reduce = json_is_true(v);
+      else a->runner = json_is_true(v);
     } else if (!strcmp(key, "upstreams")) {
       if (!json_is_array(v) || json_array_size(v) > JOBDEF_MAX_UPSTREAMS) {
         http_field_error(resp, key, "must be a list of at most 64 job names");
@@ -495,9 +497,9 @@ static void api_save(struct db_conn *c, struct api_def *a, long long *id,
       a->deadline[0] ? DB_STR(a->deadline) : DB_NUL(),
       DB_STR(a->fanout[0] ? a->fanout : "none"), DB_I64(a->shards),
       DB_I64(a->min_success_pct ? a->min_success_pct : 100), DB_I64(a->reduce),
-      DB_I64(*id)};
+      DB_I64(a->runner), DB_I64(*id)};
   int64_t n = db_exec(c, *id ? api_sql_update : api_sql_insert, p,
-                      *id ? 24 : 23);
+                      *id ? 25 : 24);
   free(vars);
   if (n < 0) {
     if (c->last_errno == ER_DUP_ENTRY) {

@@ -47,6 +47,7 @@ struct run_item {
   char pin[129];    /* a broadcast part: the one worker it runs on */
   char task_name[65];   /* a map job's part: root, a map name, reduce */
   char *task_input;     /* owned: its item or the results, or NULL */
+  bool runner;          /* a map sub-task for a runner (job's map_runner) */
   char error[256]; /* why not */
   enum run_state state;
   int queue; /* RUN_Q_* */
@@ -147,7 +148,7 @@ struct run_poll_op {
   " COALESCE(j.fanout, 'none'), COALESCE(j.shards, 0),"                       \
   " COALESCE(i.parent_id, 0), COALESCE(i.shard_index, 0),"                    \
   " COALESCE(i.shard_count, 0), COALESCE(i.pin_worker, ''),"                  \
-  " COALESCE(i.task_name, ''), i.task_input "                                 \
+  " COALESCE(i.task_name, ''), i.task_input, COALESCE(j.map_runner, 0) "     \
   "FROM instances i LEFT JOIN jobs j ON j.id = i.job_id"                      \
   " LEFT JOIN actions a ON a.id = i.action_id "                               \
   "WHERE i.status = 'QUEUED' AND i.queued_at <= NOW(6)"                       \
@@ -232,6 +233,7 @@ static int run_poll_work(struct db_conn *db, struct store_op *op) {
     snprintf(it->pin, sizeof(it->pin), "%s", db_cell(&r, i, 20));
     snprintf(it->task_name, sizeof(it->task_name), "%s", db_cell(&r, i, 21));
     if (db_cell(&r, i, 22)) it->task_input = strdup(db_cell(&r, i, 22));
+    it->runner = strcmp(db_cell(&r, i, 23), "1") == 0;
     if (it->script) run_render(it, &r, i, &fr);
     p->found[p->n++] = it;
   }
@@ -515,6 +517,7 @@ static void run_send(struct run_item *it) {
   x.shard_count = it->shard_count;
   x.task_name = it->task_name;
   x.parent_id = it->parent;
+  x.runner = it->runner;
   x.task_input.data = (uint8_t *)it->task_input;
   x.task_input.len = it->task_input ? strlen(it->task_input) : 0;
   env.payload_case = HERACRON__ENVELOPE__PAYLOAD_EXECUTE;

@@ -4,13 +4,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +18,8 @@
 #include "util/secret.h"
 #include "util/log.h"
 #include "util/text.h"
+#include "worker/runner.h"
+#include "worker/spawn.h"
 #include "worker/workdir.h"
 
 #define EXEC_CHUNK 16384
@@ -49,6 +48,7 @@ struct exec_proc {
   char dir[1024];       /* its work directory */
   uint64_t parent_id;   /* a fan-out part's parent, 0 if none */
   bool task;            /* a map job's part: its result is its last line */
+  bool runner;          /* served by a runner (runner.h), not a process */
   char last[2048];      /* a task's latest output, for that line */
   size_t last_len;
 };
@@ -59,7 +59,33 @@ static struct {
   size_t count;
 } ex;
 
-void exec_init(const struct exec_sink *sink) { ex.sink = *sink; }
+static void exec_log(struct exec_proc *p, const uint8_t *buf, size_t n);
+static void exec_finish(struct exec_proc *p);
+
+static void exec_runner_output(void *item, const uint8_t *data, size_t len) {
+  exec_log(item, data, len);
+}
+
+/* A runner is done with an item: it ends as a process would have. */
+static void exec_runner_done(void *item, int wait_status, const char *result,
+                             const char *reason) {
+  struct exec_proc *p = item;
+  p->exited = true;
+  p->status = wait_status;
+  if (reason && !p->stopped)
+    snprintf(p->reason, sizeof(p->reason), "%s", reason);
+  if (result) { /* it said its result: that is the last line */
+    p->last_len = strlen(result) < sizeof(p->last) ? strlen(result) : sizeof(p->last);
+    memcpy(p->last, result, p->last_len);
+  }
+  exec_finish(p);
+}
+
+void exec_init(const struct exec_sink *sink) {
+  static const struct runner_sink rsink = {exec_runner_output, exec_runner_done};
+  ex.sink = *sink;
+  runner_init(&rsink);
+}
 
 static const char *exec_trigger_name(Heracron__Trigger t) {
   switch (t) {
@@ -164,6 +190,7 @@ static void exec_finish(struct exec_proc *p) {
     r.state = HERACRON__RUN_STATE__SUCCEEDED;
   } else {
     r.state = HERACRON__RUN_STATE__FAILED;
+    if (p->reason[0]) r.reason = p->reason;
   }
   for (struct exec_proc **pp = &ex.procs; *pp; pp = &(*pp)->next)
     if (*pp == p) {
@@ -283,12 +310,9 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   struct workdir_place pl;
   if (workdir_prepare(x, exec_trigger_name(x->trigger), &pl, err, errlen) < 0)
     return -1;
-  int pfd[2];
-  if (pipe2(pfd, O_CLOEXEC) < 0) {
-    snprintf(err, errlen, "pipe: %s", strerror(errno));
-    close(pl.stdin_fd);
-    return -1;
-  }
+  /* a map sub-task of a job with runners: fed to a long-lived one */
+  bool via_runner = x->runner && pl.part &&
+                    runner_item_ok(x->task_input.data, x->task_input.len);
   char env[8][64];
   int nvars = 6;
   /* a map job's part: its task, its input on stdin, and what it needs to
@@ -312,10 +336,14 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   }
   snprintf(env[0], sizeof(env[0]), "HERACRON_JOB_ID=%u", x->job_id);
   snprintf(env[1], sizeof(env[1]), "HERACRON_ACTION_ID=%lld", (long long)x->action_id);
-  snprintf(env[2], sizeof(env[2]), "HERACRON_INSTANCE_ID=%llu", (unsigned long long)x->instance_id);
-  snprintf(env[3], sizeof(env[3]), "HERACRON_TRIGGER=%s", exec_trigger_name(x->trigger));
-  snprintf(env[4], sizeof(env[4]), "HERACRON_BIZDATE=%.8s", x->bizdate);
+  snprintf(env[2], sizeof(env[2]), "HERACRON_TRIGGER=%s", exec_trigger_name(x->trigger));
+  snprintf(env[3], sizeof(env[3]), "HERACRON_BIZDATE=%.8s", x->bizdate);
+  /* what differs from item to item is not a runner's */
+  if (via_runner) snprintf(env[4], sizeof(env[4]), "HERACRON_TASK_RUNNER=1");
+  else snprintf(env[4], sizeof(env[4]), "HERACRON_INSTANCE_ID=%llu",
+                (unsigned long long)x->instance_id);
   snprintf(env[5], sizeof(env[5]), "HERACRON_ATTEMPT=%u", x->attempt);
+  if (via_runner) nvars = 5;
   if (x->shard_count > 0) { /* a part of a fan-out job */
     snprintf(env[nvars++], sizeof(env[0]), "HERACRON_SHARD_INDEX=%u", x->shard_index);
     snprintf(env[nvars++], sizeof(env[0]), "HERACRON_SHARD_COUNT=%u", x->shard_count);
@@ -326,88 +354,54 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   size_t nenv = 0;
   while (environ[nenv] != NULL) nenv++;
   char **envp = calloc(nenv + 13, sizeof(char *));
-  if (envp == NULL) {
+  struct exec_proc *p = calloc(1, sizeof(*p));
+  int pfd[2] = {-1, -1};
+  if (envp == NULL || p == NULL) {
     snprintf(err, errlen, "out of memory");
-    close(pfd[0]);
-    close(pfd[1]);
-    close(pl.stdin_fd);
-    return -1;
+    goto fail;
   }
   size_t ne = 0;
   for (size_t i = 0; i < nenv; i++)
     if (strncmp(environ[i], "HERACRON_", 9) != 0) envp[ne++] = environ[i];
   for (int i = 0; i < nvars; i++) envp[ne++] = env[i];
-  for (int i = 0; i < ntask; i++) envp[ne++] = task_env[i];
-  if (ntask) envp[ne++] = item_env;
+  for (int i = 0; i < ntask - (via_runner ? 1 : 0); i++) envp[ne++] = task_env[i];
+  if (ntask && !via_runner) envp[ne++] = item_env;
   envp[ne] = NULL;
   argv[argc] = pl.script;
   argv[argc + 1] = NULL;
-  pid_t me = getpid();
-  /* vfork: no copy of this (large, threaded) process's page tables, which
-   * made fork() the worker's main cost at high job rates.  The child only
-   * makes system calls before execve.  All signals stay blocked across it
-   * so that none runs a handler of ours in the child. */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = vfork();
-  if (pid == 0) { /* child */
-    setpgid(0, 0);
-    /* If this worker dies, its instances are marked LOST and retried
-     * elsewhere: the interpreter must not go on running meanwhile. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != me) _exit(125);
-    dup2(pl.stdin_fd, 0);
-    dup2(pfd[1], 1);
-    dup2(pfd[1], 2);
-    if (chdir(pl.dir) < 0) _exit(126);
-    struct sigaction dfl, cur;
-    memset(&dfl, 0, sizeof(dfl));
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++) /* handlers of ours, and SIGPIPE */
-      if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &cur) == 0 &&
-          (cur.sa_handler != SIG_IGN || sig == SIGPIPE) &&
-          cur.sa_handler != SIG_DFL)
-        sigaction(sig, &dfl, NULL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    execve(argv[0], argv, envp);
-    _exit(127);
-  }
-  int fork_errno = errno;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  close(pl.stdin_fd);
-  if (pid < 0) {
-    snprintf(err, errlen, "vfork: %s", strerror(fork_errno));
-    free(envp);
-    close(pfd[0]);
+  pid_t pid;
+  if (via_runner) {
+    struct runner_key key = {x->parent_id, x->task_name, pl.script};
+    pid = runner_assign(&key, x->task_input.data, x->task_input.len, p, argv,
+                        envp, pl.dir, err, errlen);
+    if (pid < 0) goto fail;
+    p->fd = -1;
+    p->runner = true;
+  } else {
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+      snprintf(err, errlen, "pipe: %s", strerror(errno));
+      goto fail;
+    }
+    pid = spawn_process(argv, envp, pl.dir, pl.stdin_fd, pfd[1], -1, err,
+                        errlen);
+    if (pid < 0) goto fail;
     close(pfd[1]);
-    return -1;
+    fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
+    p->fd = pfd[0];
+    ev_io_init(&p->out, exec_out_cb, p->fd, EV_READ);
+    ev_io_start(node.loop, &p->out);
+    ev_child_init(&p->child, exec_child_cb, pid, 0);
+    ev_child_start(node.loop, &p->child);
   }
+  close(pl.stdin_fd);
   free(envp);
-  setpgid(pid, pid); /* also from here: no race with an early kill */
-  close(pfd[1]);
-  fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
-  struct exec_proc *p = calloc(1, sizeof(*p));
-  if (p == NULL) {
-    kill(-pid, SIGKILL);
-    close(pfd[0]);
-    snprintf(err, errlen, "out of memory");
-    return -1; /* the zombie is reaped by libev's SIGCHLD handling */
-  }
   p->instance_id = x->instance_id;
   p->trigger = x->trigger;
   p->parent_id = x->parent_id;
   p->task = x->task_name && x->task_name[0];
   snprintf(p->dir, sizeof(p->dir), "%s", pl.dir);
   p->pid = pid;
-  p->fd = pfd[0];
   p->grace_ms = x->kill_grace_ms ? x->kill_grace_ms : node.cfg.node.kill_grace_ms;
-  ev_io_init(&p->out, exec_out_cb, p->fd, EV_READ);
-  ev_io_start(node.loop, &p->out);
-  ev_child_init(&p->child, exec_child_cb, pid, 0);
-  ev_child_start(node.loop, &p->child);
   ev_init(&p->grace, exec_grace_cb);
   ev_init(&p->timeout, exec_timeout_cb);
   if (x->timeout_s > 0) {
@@ -417,10 +411,18 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
   p->next = ex.procs;
   ex.procs = p;
   ex.count++;
-  log_info("exec: instance %llu (job %u, %s) started as pid %d in %s",
+  log_info("exec: instance %llu (job %u, %s) started %s pid %d in %s",
            (unsigned long long)x->instance_id, x->job_id,
-           exec_trigger_name(x->trigger), (int)pid, pl.dir);
+           exec_trigger_name(x->trigger), via_runner ? "in runner" : "as",
+           (int)pid, pl.dir);
   return pid;
+fail:
+  close(pl.stdin_fd);
+  if (pfd[0] >= 0) close(pfd[0]);
+  if (pfd[1] >= 0) close(pfd[1]);
+  free(envp);
+  free(p);
+  return -1;
 }
 
 size_t exec_running(uint64_t *ids, Heracron__Trigger *triggers, size_t max) {
@@ -445,4 +447,5 @@ bool exec_dir_in_use(const char *prefix) {
 
 void exec_kill_all(void) {
   for (struct exec_proc *p = ex.procs; p; p = p->next) kill(-p->pid, SIGKILL);
+  runner_kill_all();
 }

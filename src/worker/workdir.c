@@ -93,6 +93,7 @@ int workdir_prepare(const Heracron__Execute *x, const char *trigger_name,
            (unsigned long long)(part ? x->parent_id : x->instance_id),
            part ? "-parts" : "");
   pl->stdin_fd = -1;
+  pl->part = part;
   if (workdir_mkdirs(pl->dir) < 0) {
     snprintf(err, errlen, "cannot create %s: %s", pl->dir, strerror(errno));
     return -1;

@@ -11,6 +11,7 @@
 #ifndef HERACRON_WORKDIR_H
 #define HERACRON_WORKDIR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <ev.h>
@@ -21,6 +22,7 @@ struct workdir_place {
   char dir[1024];    /* the working directory */
   char script[1100]; /* the script file */
   int stdin_fd;      /* owned: what the process reads, O_CLOEXEC */
+  bool part;         /* a map sub-task (a shared directory) */
 };
 
 /* Prepares x's place.  Returns 0 (close pl->stdin_fd after the fork), or

@@ -12,7 +12,8 @@
              the start), p50/p99 over jobs due at every second
   throughput trivial jobs end to end with full persistence on one host:
              instances queued at once -> all SUCCEEDED, per second
-  map        a map job of 100,000 trivial items over 3 workers on one host:
+  map        a map job of 100,000 trivial items over 3 workers on one host,
+             with a process per sub-task, then fed to runners (--runner):
              sub-tasks per second and the master's memory
 
     /usr/bin/python3 tests/bench/bench.py [failover|workers|versions|latency|throughput|map ...]
@@ -216,6 +217,13 @@ def bench_throughput(mdb, root):
 
 
 def bench_map(mdb, root):
+    """A map of MAP_ITEMS trivial items, first with a process per sub-task,
+    then fed to runners (--runner)."""
+    for runner in (False, True):
+        map_once(mdb, root, runner)
+
+
+def map_once(mdb, root, runner):
     c = harness.Cluster(mdb, root)
     m = c.node("m1", groups="ctl", extra={"log.level": "warn"})
     try:
@@ -224,14 +232,17 @@ def bench_map(mdb, root):
             c.node(n, master_group=False, groups="fleet",
                    extra={"node.max_running": "64", "log.level": "warn"})
         c.wait_workers(m, ["m1", "w1", "w2", "w3"])
+        work = ('while read -r item; do echo 0 >&3; done' if runner else 'true')
         script = ('case "$HERACRON_TASK_NAME" in root) seq 1 %d | %s map --name x ;; '
-                  'x) true ;; esac' % (MAP_ITEMS, harness.HERACRON))
-        st, j = m.api("POST", "/api/jobs", {"name": "bigmap", "script": script,
+                  'x) %s ;; esac' % (MAP_ITEMS, harness.HERACRON, work))
+        name = "bigmap-runner" if runner else "bigmap"
+        st, j = m.api("POST", "/api/jobs", {"name": name, "script": script,
                                            "group": "fleet", "fanout": "map",
+                                           "runner": runner,
                                            "cron": "0 0 3 1 1 ? 2099"})
         assert st == 201, j
         t0 = time.time()
-        st, j = m.api("POST", "/api/jobs/bigmap/run")
+        st, j = m.api("POST", "/api/jobs/%s/run" % name)
         iid = j["instance"]
         peak = [0.0]
 
@@ -248,12 +259,13 @@ def bench_map(mdb, root):
             " WHERE parent_id = %d AND task_name = 'x'" % iid)[0]
         span, mapped = int(span) / 1e6, int(mapped) / 1e6
         mem = proc_mem(m.proc.pid)
-        print("map: %d items over 3 workers on one host: %.0f sub-tasks/s (%.1f s "
+        print("map%s: %d items over 3 workers on one host: %.0f sub-tasks/s (%.1f s "
               "from the first sub-task queued to the last ended; mapping took %.1f s; "
               "%.1f s wall), %s succeeded; master RSS %.1f MiB, peak seen %.1f MiB "
               "(targets >= 2000/s, < 128 MiB)"
-              % (MAP_ITEMS, MAP_ITEMS / span, span, mapped, wall, ok, mem["VmRSS"],
-                 max(peak[0], mem["VmHWM"])))
+              % (" (runners)" if runner else " (a process per sub-task)", MAP_ITEMS,
+                 MAP_ITEMS / span, span, mapped, wall, ok, mem["VmRSS"],
+                 max(peak[0], mem["VmHWM"])), flush=True)
     finally:
         c.stop()
 

@@ -2,6 +2,7 @@
 by load with a failed shard retried alone, a minimum success fraction,
 and stopping a fanned-out instance."""
 import os
+import re
 import time
 
 from harness import HERACRON, ClusterTest, wait_until
@@ -129,12 +130,26 @@ class TestMapReduce(ClusterTest):
                   ' echo "$HERACRON_TASK_ITEM" >> %s ;;\n'
                   "  reduce) awk '{s += $1} END {print \"sum\", s}' ;;\n"
                   'esac\n' % (items, HERACRON, work, self.out))
-        body = {"name": name, "script": script, "group": "fleet", "fanout": "map",
+        body = {"name": name, "script": kw.pop("script", script), "group": "fleet",
+                "fanout": "map",
                 "reduce": True, "cron": "0 0 3 1 1 ? 2099", "retries": 2,
                 "retry_wait_s": 0}
         body.update(kw)
         st, j = self.m1.api("POST", "/api/jobs", body)
         self.assertEqual(st, 201, j)
+
+    def runner_job(self, name, items, work, **kw):
+        # the same squares, by runners: an item a line on stdin, a status
+        # line "<code> <result>" on fd 3; item 7 fails its first time
+        flag = os.path.join(self.c.dir, name + ".failed-once")
+        script = ('case "$HERACRON_TASK_NAME" in\n'
+                  '  root) seq 1 %d | %s map --name square ;;\n'
+                  '  square) while read -r x; do echo "pid $$ item $x"; %s;\n'
+                  '    if [ "$x" = 7 ] && [ ! -e %s ]; then touch %s; echo 3 >&3; continue; fi\n'
+                  '    echo "$x" >> %s; echo "0 $((x * x))" >&3; done ;;\n'
+                  "  reduce) awk '{s += $1} END {print \"sum\", s}' ;;\n"
+                  'esac\n' % (items, HERACRON, work, flag, flag, self.out))
+        self.job(name, 0, "", script=script, runner=True, **kw)
 
     def start(self, via, name):
         st, j = via.api("POST", "/api/jobs/%s/run" % name)
@@ -167,6 +182,50 @@ class TestMapReduce(ClusterTest):
             "GET", "/api/instances?parent=%d&limit=1000" % iid)[1]["instances"]}
         self.assertEqual(workers, {"w1", "w2", "w3"})
 
+    def test_runners_serve_many_items(self):
+        self.runner_job("byrunner", 40, "true")
+        iid = self.start(self.m1, "byrunner")
+        inst = self.wait_end(self.m1, iid)
+        self.assertEqual(inst["status"], "SUCCEEDED", inst)
+        # root, 40 items, item 7 again, reduce
+        self.assertEqual(inst["parts"], {"SUCCEEDED": 42, "total": 42})
+        self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 41)])
+        self.assertEqual(self.reduce_log(self.m1, iid), "sum 22140\n")
+        parts = self.m1.api("GET", "/api/instances?parent=%d&limit=1000" % iid)[1]["instances"]
+        pids = set()
+        for p in parts:
+            if p.get("task") != "square":
+                continue
+            log = self.m1.api("GET", "/api/instances/%d/log" % p["id"])[1]["data"]
+            m = re.fullmatch(r"pid (\d+) item (\d+)\n", log)
+            self.assertIsNotNone(m, "part %d log %r" % (p["id"], log))  # its own output only
+            pids.add(m.group(1))
+            if p["status"] == "FAILED":
+                self.assertEqual((m.group(2), p["exit_code"]), ("7", 3))
+        self.assertEqual(sum(p["status"] == "FAILED" for p in parts
+                             if p.get("task") == "square"), 1)
+        # 12 slots over three workers: far fewer processes than items
+        self.assertLessEqual(len(pids), 12)
+
+    def test_runner_protocol_errors(self):
+        # a status line that is not "<code>[ <result>]", and a runner that
+        # exits without answering: its item fails with the reason
+        script = ('case "$HERACRON_TASK_NAME" in\n'
+                  '  root) printf "a\\nb\\n" | %s map --name t ;;\n'
+                  '  t) read -r x; if [ "$x" = a ]; then echo oops >&3; read -r x; fi; exit 0 ;;\n'
+                  'esac\n' % HERACRON)
+        self.job("badrunner", 0, "", script=script, runner=True, reduce=False, retries=0)
+        iid = self.start(self.m1, "badrunner")
+        inst = self.wait_end(self.m1, iid)
+        self.assertEqual(inst["status"], "FAILED", inst)
+        parts = [p for p in self.m1.api("GET", "/api/instances?parent=%d&limit=100" % iid)[1]
+                 ["instances"] if p.get("task") == "t"]
+        reasons = sorted(self.m1.api("GET", "/api/instances/%d" % p["id"])[1]["reason"]
+                         for p in parts)
+        self.assertEqual(len(reasons), 2)
+        self.assertTrue(any("bad status line" in r for r in reasons), reasons)
+        self.assertTrue(any("ended before answering" in r for r in reasons), reasons)
+
     def test_reserved_names_and_who_may_map(self):
         rc, out, err = self.c.run_cli("map", "--name", "reduce", "--instance", "1",
                                       env={"HERACRON_URL": self.m1.url})
@@ -185,6 +244,18 @@ class TestMapReduce(ClusterTest):
         # report reaches a master cannot be told apart from one that died
         # before it: that part runs again.  Kill in the middle of a wave
         # (each sub-task sleeps 1 s, then writes), not right after writes.
+        time.sleep(0.4)
+        self.w[0].kill()
+        inst = self.wait_end(self.m1, iid, timeout=90)
+        self.assertEqual(inst["status"], "SUCCEEDED", inst)
+        self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 61)])
+        self.assertEqual(self.reduce_log(self.m1, iid), "sum 73810\n")
+
+    def test_worker_killed_mid_map_with_runners(self):
+        self.runner_job("survive2", 60, "sleep 1")
+        iid = self.start(self.m1, "survive2")
+        wait_until(lambda: len(self.items()) >= 3 if os.path.exists(self.out) else False,
+                   30, what="some sub-tasks done")
         time.sleep(0.4)
         self.w[0].kill()
         inst = self.wait_end(self.m1, iid, timeout=90)
