@@ -9,6 +9,7 @@
 
 #include "daemon/node.h"
 #include "master/alert.h"
+#include "master/batch.h"
 #include "master/fanout.h"
 #include "master/registry.h"
 #include "master/sched.h"
@@ -118,7 +119,7 @@ static void run_remove(struct run_item *it) {
 }
 
 /* A fenced write refused: another master took over. */
-static void run_fenced(const struct store_op *op) {
+void run_on_fenced(const struct store_op *op) {
   if (!rn.active || op->epoch != rn.epoch) return;
   log_warn("run: a write was refused by the fence; stepping down");
   elect_step_down("a fenced write was refused");
@@ -399,9 +400,6 @@ struct run_mark_op {
 static const char run_sql_dispatched[] =
     "UPDATE instances SET status = 'DISPATCHED', worker = ?, epoch = ? "
     "WHERE id = ? AND status = 'QUEUED'";
-static const char run_sql_running[] =
-    "UPDATE instances SET status = 'RUNNING', started_at = NOW(6) "
-    "WHERE id = ? AND status = 'DISPATCHED'";
 static const char run_sql_refused[] =
     "UPDATE instances SET status = 'QUEUED', worker = '' "
     "WHERE id = ? AND status = 'DISPATCHED' AND worker = ?";
@@ -412,12 +410,6 @@ static int run_mark_dispatched_work(struct db_conn *db, struct store_op *op) {
   return (m->changed = db_exec(db, run_sql_dispatched, p, 3)) < 0 ? -1 : 0;
 }
 
-static int run_mark_running_work(struct db_conn *db, struct store_op *op) {
-  struct run_mark_op *m = (struct run_mark_op *)op;
-  struct db_param p[] = {DB_U64(m->id)};
-  return db_exec(db, run_sql_running, p, 1) < 0 ? -1 : 0;
-}
-
 static int run_mark_refused_work(struct db_conn *db, struct store_op *op) {
   struct run_mark_op *m = (struct run_mark_op *)op;
   struct db_param p[] = {DB_U64(m->id), DB_STR(m->worker)};
@@ -425,7 +417,7 @@ static int run_mark_refused_work(struct db_conn *db, struct store_op *op) {
 }
 
 static void run_mark_done(struct store_op *op) {
-  if (op->status == STORE_FENCED) run_fenced(op);
+  if (op->status == STORE_FENCED) run_on_fenced(op);
   free(op);
 }
 
@@ -457,7 +449,7 @@ static void run_exec_reply(struct conn *c, void *arg,
   struct run_item *it = run_find(id);
   if (reply != NULL &&
       reply->payload_case == HERACRON__ENVELOPE__PAYLOAD_EXECUTE_ACK) {
-    if (rn.active) run_submit_mark(id, "", run_mark_running_work, NULL);
+    if (rn.active) batch_running(id);
     metrics_count(MC_STARTED);
     if (it && it->due > 0) metrics_observe(MH_DISPATCH, ev_time() - it->due);
     if (it) run_remove(it); /* the worker owns it now */
@@ -535,7 +527,7 @@ static void run_send(struct run_item *it) {
 static void run_dispatched_done(struct store_op *op) {
   struct run_mark_op *m = (struct run_mark_op *)op;
   struct run_item *it = run_find(m->id);
-  if (op->status == STORE_FENCED) run_fenced(op);
+  if (op->status == STORE_FENCED) run_on_fenced(op);
   if (it != NULL) {
     if (op->status == STORE_OK && m->changed == 1 && rn.active)
       run_send(it); /* persisted first, then sent */
@@ -572,7 +564,7 @@ static int run_expand_work(struct db_conn *db, struct store_op *op) {
 static void run_expand_done(struct store_op *op) {
   struct run_expand_op *e = (struct run_expand_op *)op;
   struct run_item *it = run_find(e->parent);
-  if (op->status == STORE_FENCED) run_fenced(op);
+  if (op->status == STORE_FENCED) run_on_fenced(op);
   else if (op->status == STORE_OK && e->made > 0)
     log_info("run: instance %llu runs as %lld part(s)",
              (unsigned long long)e->parent, (long long)e->made);
@@ -771,24 +763,22 @@ static const char run_sql_chain_mark[] =
     " x.action_id = a.id AND x.status = 'QUEUED'"
     " AND x.trigger_kind = 'SUPER_RECOVERY')";
 
-/* A part of a fan-out (no action, no alert of its own): a retry, or the
- * end of its parent if it was the last. */
+/* A part of a fan-out (no action, no alert of its own): a retry.  Its
+ * parent is checked after the batch (batch.h), once for all its parts
+ * that ended meanwhile. */
 static int run_part_ended_work(struct db_conn *db, uint64_t id,
-                               const char *state, bool retry,
-                               uint64_t parent) {
+                               const char *state, bool retry) {
   struct db_param i[] = {DB_U64(id)};
-  if (retry && strcmp(state, "SUCCEEDED") != 0 && strcmp(state, "STOPPED") != 0) {
-    int64_t retried = db_exec(db, run_sql_retry, i, 1);
-    if (retried != 0) return retried < 0 ? -1 : 0;
-  }
-  return fanout_parent_check_work(db, parent);
+  if (retry && strcmp(state, "SUCCEEDED") != 0 && strcmp(state, "STOPPED") != 0)
+    return db_exec(db, run_sql_retry, i, 1) < 0 ? -1 : 0;
+  return 0;
 }
 
 int run_ended_work(struct db_conn *db, uint64_t id, const char *state,
                    bool retry, int64_t *actions, uint64_t parent) {
   if (actions) *actions = 0;
   if (parent != 0 && parent != RUN_PARENT_UNKNOWN)
-    return run_part_ended_work(db, id, state, retry, parent);
+    return run_part_ended_work(db, id, state, retry);
   /* fan-out bookkeeping only where it may apply */
   int (*part_ended)(struct db_conn *, uint64_t) =
       parent == 0 ? run_no_part_work : fanout_part_ended_work;
@@ -827,7 +817,7 @@ int run_finish_work(struct db_conn *db, struct run_finish *f,
     if (*applied < 0) return -1;
   }
   if (*applied == 0) {
-    parent = RUN_PARENT_UNKNOWN;
+    parent = f->parent = RUN_PARENT_UNKNOWN; /* checked in full below */
     struct db_param p[] = {DB_STR(f->state),     DB_I64(f->exit_code),
                            DB_I64(f->sig),       DB_STR(f->reason),
                            DB_U64(f->report_ms), DB_U64(f->id),
@@ -846,7 +836,7 @@ static int run_status_work(struct db_conn *db, struct store_op *op) {
 
 static void run_status_done(struct store_op *op) {
   struct run_status_op *s = (struct run_status_op *)op;
-  if (op->status == STORE_FENCED) run_fenced(op);
+  if (op->status == STORE_FENCED) run_on_fenced(op);
   /* Answer only after the state is persisted, and only if the connection
    * is still the one of that worker. */
   struct reg_worker *w = registry_find(s->conn_worker);
@@ -866,6 +856,8 @@ static void run_status_done(struct store_op *op) {
     /* Its slot is free now, not at the worker's next heartbeat. */
     run_slot_free(s->f.worker);
     metrics_count_end(s->f.state);
+    if (s->f.parent != 0 && s->f.parent != RUN_PARENT_UNKNOWN)
+      batch_parent_check(s->f.parent);
     if (strcmp(s->f.state, "SUCCEEDED") != 0) run_poll_now(); /* a retry */
     else if (s->f.actions > 0) sched_kick(); /* its downstream may go */
   }
@@ -945,7 +937,7 @@ static void run_logs_free(struct run_logs *l) {
 }
 
 static void run_logs_done(struct store_op *op) {
-  if (op->status == STORE_FENCED) run_fenced(op);
+  if (op->status == STORE_FENCED) run_on_fenced(op);
   run_logs_free((struct run_logs *)op);
 }
 
@@ -996,11 +988,13 @@ void run_start(uint64_t epoch) {
   ev_timer_init(&rn.poll, run_poll_cb, 0., RUN_POLL_S);
   ev_timer_start(node.loop, &rn.poll);
   ev_init(&rn.log_flush, run_log_flush_cb);
+  batch_start(epoch);
 }
 
 void run_stop(void) {
   if (!rn.active) return;
   run_logs_flush(); /* fenced: lands only if our term still holds */
+  batch_stop();
   rn.active = false;
   ev_timer_stop(node.loop, &rn.poll);
   ev_timer_stop(node.loop, &rn.log_flush);

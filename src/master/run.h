@@ -50,6 +50,10 @@ int run_finish_work(struct db_conn *db, struct run_finish *f,
 int run_ended_work(struct db_conn *db, uint64_t id, const char *state,
                    bool retry, int64_t *actions, uint64_t parent);
 
+/* A store operation of this term was fenced: the master steps down. */
+struct store_op;
+void run_on_fenced(const struct store_op *op);
+
 /* Whether the master is getting instance id onto a worker right now. */
 bool run_in_flight(uint64_t id);
 
