@@ -139,7 +139,7 @@ struct run_poll_op {
   struct run_item *found[RUN_POLL_MAX];
 };
 
-#define RUN_SQL_QUEUE(kinds)                                                  \
+#define RUN_SQL_QUEUE(queue)                                                  \
   "(SELECT i.id, COALESCE(i.job_id, 0), COALESCE(i.action_id, 0),"           \
   " i.trigger_kind, i.attempt, i.host_group, COALESCE(i.script, j.script),"   \
   " COALESCE(j.type, 'shell'), COALESCE(j.timeout_s, 0), COALESCE(j.name, ''),"\
@@ -153,13 +153,14 @@ struct run_poll_op {
   "FROM instances i LEFT JOIN jobs j ON j.id = i.job_id"                      \
   " LEFT JOIN actions a ON a.id = i.action_id "                               \
   "WHERE i.status = 'QUEUED' AND i.queued_at <= NOW(6)"                       \
-  " AND i.trigger_kind IN (" kinds ") AND i.id > ? ORDER BY i.id LIMIT 256)"
+  " AND i.queue = " queue " AND i.id > ? ORDER BY i.id LIMIT 256)"
 
-/* Each queue read separately, so a flood in one does not hide the rest. */
+/* Each queue read separately, so a flood in one does not hide the rest;
+ * queue is 0 for SCHEDULE, 2 for DEBUG, 1 for the other triggers
+ * (sql/007_queue.sql), as RUN_Q_*. */
 static const char run_sql_queued[] =
-    RUN_SQL_QUEUE("'SCHEDULE'") " UNION ALL "
-    RUN_SQL_QUEUE("'MANUAL', 'RECOVERY', 'SUPER_RECOVERY', 'RERUN'")
-    " UNION ALL " RUN_SQL_QUEUE("'DEBUG'");
+    RUN_SQL_QUEUE("0") " UNION ALL " RUN_SQL_QUEUE("1") " UNION ALL "
+    RUN_SQL_QUEUE("2");
 
 static const char run_sql_folders[] =
     "SELECT path, variables FROM folders WHERE variables IS NOT NULL";
