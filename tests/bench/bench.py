@@ -259,13 +259,17 @@ def map_once(mdb, root, runner):
             " WHERE parent_id = %d AND task_name = 'x'" % iid)[0]
         span, mapped = int(span) / 1e6, int(mapped) / 1e6
         mem = proc_mem(m.proc.pid)
+        t1 = time.time()
+        m.api("GET", "/api/instances/%d" % iid)  # with its parts' counts
+        page = (time.time() - t1) * 1000
         print("map%s: %d items over 3 workers on one host: %.0f sub-tasks/s (%.1f s "
               "from the first sub-task queued to the last ended; mapping took %.1f s; "
               "%.1f s wall), %s succeeded; master RSS %.1f MiB, peak seen %.1f MiB "
-              "(targets >= 2000/s, < 128 MiB)"
+              "(targets >= 2000/s, < 128 MiB); the instance with its parts' "
+              "counts read in %.0f ms"
               % (" (runners)" if runner else " (a process per sub-task)", MAP_ITEMS,
                  MAP_ITEMS / span, span, mapped, wall, ok, mem["VmRSS"],
-                 max(peak[0], mem["VmHWM"])), flush=True)
+                 max(peak[0], mem["VmHWM"]), page), flush=True)
     finally:
         c.stop()
 

@@ -274,3 +274,15 @@ class TestMapReduce(ClusterTest):
         self.assertEqual(inst["status"], "SUCCEEDED", inst)
         self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 61)])
         self.assertEqual(self.reduce_log(self.m2, iid), "sum 73810\n")
+
+    def test_master_killed_mid_map_with_runners(self):
+        self.runner_job("failover2", 60, "sleep 1")
+        iid = self.start(self.m1, "failover2")
+        wait_until(lambda: len(self.items()) >= 3 if os.path.exists(self.out) else False,
+                   30, what="some sub-tasks done")
+        self.m1.kill()
+        self.c.wait_master(among=("m2",), timeout=15)
+        inst = self.wait_end(self.m2, iid, timeout=90)
+        self.assertEqual(inst["status"], "SUCCEEDED", inst)
+        self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 61)])
+        self.assertEqual(self.reduce_log(self.m2, iid), "sum 73810\n")
