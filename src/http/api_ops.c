@@ -3,6 +3,7 @@
 #include "http/api_ops.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,11 +248,65 @@ static const char api_sql_retry[] =
 static const char api_sql_map_part[] =
     "SELECT i.status, COALESCE(i.parent_id, 0), i.task_depth, j.fanout "
     "FROM instances i JOIN jobs j ON j.id = i.job_id WHERE i.id = ?";
-static const char api_sql_map_add[] =
-    "INSERT INTO instances (job_id, trigger_kind, attempt, status, host_group,"
-    " script, operator, bizdate, parent_id, task_name, task_input, task_depth) "
-    "SELECT job_id, trigger_kind, 1, 'QUEUED', host_group, script, operator,"
-    " bizdate, parent_id, ?, ?, task_depth + 1 FROM instances WHERE id = ?";
+/* What a sub-task copies from the part that maps it. */
+static const char api_sql_map_from[] =
+    "SELECT job_id, trigger_kind, host_group, script, operator, bizdate,"
+    " parent_id, task_depth + 1 FROM instances WHERE id = ?";
+#define API_MAP_COLS 10 /* parameters per row */
+
+/* Multi-row inserts of 1, 10 and 100 sub-tasks: a few statements to
+ * prepare, 100 rows a round trip.  Built once, shared by the threads. */
+static const int api_map_sizes[3] = {1, 10, 100};
+static char *api_map_sql[3];
+static pthread_once_t api_map_once = PTHREAD_ONCE_INIT;
+
+static void api_map_build(void) {
+  static const char head[] =
+      "INSERT INTO instances (job_id, trigger_kind, attempt, status,"
+      " host_group, script, operator, bizdate, parent_id, task_name,"
+      " task_input, task_depth) VALUES ";
+  static const char row[] = "(?, ?, 1, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?)";
+  for (int k = 0; k < 3; k++) {
+    size_t len = sizeof(head) + (size_t)api_map_sizes[k] * (sizeof(row) + 2);
+    char *sql = malloc(len), *p = sql;
+    if (sql == NULL) return;
+    p += snprintf(p, len, "%s", head);
+    for (int i = 0; i < api_map_sizes[k]; i++)
+      p += snprintf(p, len - (size_t)(p - sql), "%s%s", i ? ", " : "", row);
+    api_map_sql[k] = sql;
+  }
+}
+
+/* Inserts items[0..n) copying the mapping part's row r; 0 or -1. */
+static int api_map_insert(struct db_conn *c, const struct db_rows *r,
+                          const char *name, json_t *items, int n) {
+  pthread_once(&api_map_once, api_map_build);
+  struct db_param *q = calloc(100 * API_MAP_COLS, sizeof(*q)); /* 40 KB */
+  if (q == NULL) return -1;
+  int at = 0, rc = 0;
+  while (rc == 0 && at < n) {
+    int k = n - at >= 100 ? 2 : n - at >= 10 ? 1 : 0;
+    if (api_map_sql[k] == NULL) {
+      rc = -1;
+      break;
+    }
+    for (int i = 0; i < api_map_sizes[k]; i++) {
+      json_t *it = json_array_get(items, (size_t)(at + i));
+      struct db_param *row = q + i * API_MAP_COLS;
+      for (int col = 0; col < 6; col++) /* job ... bizdate */
+        row[col] = db_cell(r, 0, col) ? DB_STR(db_cell(r, 0, col)) : DB_NUL();
+      row[6] = DB_STR(db_cell(r, 0, 6));
+      row[7] = DB_STR(name);
+      row[8] = DB_STRN(json_string_value(it), json_string_length(it));
+      row[9] = DB_STR(db_cell(r, 0, 7));
+    }
+    int64_t made = db_exec(c, api_map_sql[k], q, api_map_sizes[k] * API_MAP_COLS);
+    if (made != api_map_sizes[k]) rc = -1;
+    at += api_map_sizes[k];
+  }
+  free(q);
+  return rc;
+}
 static const char api_sql_map_number[] =
     "UPDATE instances SET shard_index = id WHERE parent_id = ?"
     " AND shard_index IS NULL";
@@ -321,13 +376,10 @@ static void api_map(const struct http_req *req, struct http_resp *resp,
   if (k > 0) db_rows_free(&r);
   if (resp->json == NULL) {
     json_t *items = json_object_get(body, "items");
-    bool ok = db_begin(c) == 0;
-    for (int i = 0; ok && i < n; i++) {
-      json_t *it = json_array_get(items, (size_t)i);
-      struct db_param q[] = {DB_STR(name),
-                             DB_STRN(json_string_value(it), json_string_length(it)),
-                             DB_I64(id)};
-      ok = db_exec(c, api_sql_map_add, q, 3) == 1;
+    bool ok = db_begin(c) == 0 && db_query(c, api_sql_map_from, p, 1, &r) == 1;
+    if (ok) {
+      ok = api_map_insert(c, &r, name, items, n) == 0;
+      db_rows_free(&r);
     }
     struct db_param pp[] = {DB_I64(parent)};
     if (ok && db_exec(c, api_sql_map_number, pp, 1) >= 0 && db_commit(c) == 0) {

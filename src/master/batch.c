@@ -109,7 +109,8 @@ static void batch_submit(void) {
   memset(&bt.running, 0, sizeof(bt.running));
   memset(&bt.parents, 0, sizeof(bt.parents));
   /* each parent once */
-  qsort(b->parents.v, b->parents.n, sizeof(uint64_t), batch_cmp);
+  if (b->parents.n > 1) /* qsort wants a real array, even for none */
+    qsort(b->parents.v, b->parents.n, sizeof(uint64_t), batch_cmp);
   size_t k = 0;
   for (size_t i = 0; i < b->parents.n; i++)
     if (k == 0 || b->parents.v[k - 1] != b->parents.v[i])
