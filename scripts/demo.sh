@@ -3,8 +3,9 @@
 # demo2 in the master group, demo3 a plain worker), who is master and how
 # loaded the workers are, a sample DAG of five jobs run in dependency order
 # (and a flaky job retried, whose failure is mailed to a local SMTP sink),
-# then a failover (the master is killed with SIGKILL).  The web console is on http://127.0.0.1:18081/ (user admin,
-# the password is printed).  Stops everything it started at the end or on
+# a map/reduce job fed to runners, then a failover (the master is killed
+# with SIGKILL).  The web console is on http://127.0.0.1:18081/ (user
+# admin, the password is printed).  Stops everything it started at the end or on
 # Ctrl-C.
 #
 #   scripts/demo.sh [--forever]
@@ -152,6 +153,30 @@ else
 fi
 say "the output of enrich"
 $H log "$($H --json instances --job enrich | sed -n 's/.*"id": \([0-9]*\),.*/\1/p' | head -1)"
+
+say "a map/reduce job: 2,000 items squared by runners on the three nodes, then summed"
+# Runners (--runner): one long-lived process per map on a worker reads an
+# item a line and answers "<exit code> <result>" on fd 3.
+add squares --cron '0 0 3 1 1 ? 2099' --map --reduce --runner --script "$(cat <<EOF
+case "\$HERACRON_TASK_NAME" in
+  root)   seq 1 2000 | $B/heracron map --name square ;;
+  square) while read -r x; do echo "0 \$((x * x))" >&3; done ;;
+  reduce) awk '{ s += \$1 } END { print "sum of squares:", s }' ;;
+esac
+EOF
+)"
+map=$($H --json run squares | sed -n 's/.*"instance": \([0-9]*\).*/\1/p')
+t0=$(date +%s%N)
+for _ in $(seq 1 120); do
+  sleep 0.25
+  $H --json instance "$map" | grep -q '"status": "\(SUCCEEDED\|FAILED\)"' && break
+done
+t1=$(date +%s%N)
+$H instance "$map" | grep -E '^(status|parts|reason) '
+echo "done $(( (t1 - t0) / 1000000 )) ms after it was queued"
+$H instances --parent "$map" --limit 4
+$H log "$($H --json instances --parent "$map" --limit 3 |
+  sed -n 's/.*"id": \([0-9]*\),.*/\1/p' | sort -n | tail -1)"
 
 master=$("$B/heracron" --url http://127.0.0.1:18083 --json status |
   sed -n 's/.*"master": "\([^"]*\)".*/\1/p')

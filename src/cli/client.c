@@ -146,7 +146,7 @@ int client_query_add(char *path, size_t len, const char *key, const char *value)
   char *esc = client_escape(value);
   if (esc == NULL) return -1;
   size_t l = strlen(path);
-  snprintf(path + l, len - l, "&%s=%s", key, esc);
+  snprintf(path + l, len - l, "%c%s=%s", strchr(path, '?') ? '&' : '?', key, esc);
   free(esc);
   return 0;
 }

@@ -24,8 +24,8 @@ char *client_read_file(const char *path);
  * (printing an API error); the JSON if it succeeded, else NULL. */
 json_t *client_fetch(const struct cli *cli, const char *path, int *rc);
 
-/* Appends "&key=value" (value escaped) to the query in path.  0, or -1
- * if out of memory. */
+/* Appends key=value (value escaped) to the query in path, after "?" or
+ * "&".  0, or -1 if out of memory. */
 int client_query_add(char *path, size_t len, const char *key, const char *value);
 
 /* Adds a "--var NAME=VALUE" argument to the object vars.  0, or -1 if arg

@@ -118,7 +118,7 @@ int cmd_debug(struct cli *cli, int argc, char **argv) {
 }
 
 int cmd_actions(struct cli *cli, int argc, char **argv) {
-  char path[512] = "/api/actions?x=1";
+  char path[512] = "/api/actions";
   for (int i = 1; i < argc; i++) {
     const char *key = NULL;
     if (strcmp(argv[i], "--date") == 0 && i + 1 < argc) key = "date";

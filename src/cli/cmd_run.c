@@ -39,19 +39,25 @@ static const char *run_str(const json_t *o, const char *k) {
 }
 
 int cmd_instances(struct cli *cli, int argc, char **argv) {
-  char path[512] = "/api/instances?limit=100";
+  char path[512] = "/api/instances";
+  bool parts = false; /* a fan-out's parts: their task and result too */
+  bool limited = false;
   for (int i = 1; i < argc; i++) {
     const char *key = NULL;
     if (strcmp(argv[i], "--job") == 0 && i + 1 < argc) key = "job";
     else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) key = "status";
-    else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) key = "limit";
+    else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) key = "limit", limited = true;
+    else if (strcmp(argv[i], "--offset") == 0 && i + 1 < argc) key = "offset";
+    else if (strcmp(argv[i], "--parent") == 0 && i + 1 < argc) key = "parent", parts = true;
     else {
       fprintf(stderr, "usage: heracron instances [--job JOB] [--status S] "
-                      "[--limit N]\n");
+                      "[--parent ID] [--limit N] [--offset N]\n");
       return CLI_USAGE;
     }
     if (client_query_add(path, sizeof(path), key, argv[++i]) < 0) return CLI_FAILED;
   }
+  if (!limited && client_query_add(path, sizeof(path), "limit", "100") < 0)
+    return CLI_FAILED;
   int rc;
   json_t *j = client_fetch(cli, path, &rc);
   if (rc != CLI_OK || cli->json) {
@@ -60,9 +66,10 @@ int cmd_instances(struct cli *cli, int argc, char **argv) {
     return rc;
   }
   static const char *const head[] = {"ID", "JOB", "TRIGGER", "ATTEMPT", "STATUS",
-                                     "WORKER", "EXIT", "QUEUED", "ENDED"};
+                                     "WORKER", "EXIT", "QUEUED", "ENDED", "TASK",
+                                     "RESULT"};
   struct out_table t;
-  out_table_init(&t, 9, head);
+  out_table_init(&t, parts ? 11 : 9, head);
   size_t i;
   json_t *x;
   json_array_foreach(json_object_get(j, "instances"), i, x) {
@@ -76,9 +83,10 @@ int cmd_instances(struct cli *cli, int argc, char **argv) {
       snprintf(ex, sizeof(ex), "%lld", (long long)json_integer_value(code));
     else
       snprintf(ex, sizeof(ex), "-");
-    const char *cells[9] = {id, run_str(x, "job"), run_str(x, "trigger"), att,
-                            run_str(x, "status"), run_str(x, "worker"), ex,
-                            run_str(x, "queued_at"), run_str(x, "ended_at")};
+    const char *cells[11] = {id, run_str(x, "job"), run_str(x, "trigger"), att,
+                             run_str(x, "status"), run_str(x, "worker"), ex,
+                             run_str(x, "queued_at"), run_str(x, "ended_at"),
+                             run_str(x, "task"), run_str(x, "result")};
     out_table_row(&t, cells);
   }
   if (t.nrows) out_table_print(&t);

@@ -178,6 +178,13 @@ class TestMapReduce(ClusterTest):
         self.assertEqual(inst["parts"], {"SUCCEEDED": 52, "total": 52})  # root, 50, reduce
         self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 51)])
         self.assertEqual(self.reduce_log(self.m1, iid), "sum 42925\n")
+        # the CLI pages through the parts, with their task and result
+        out = self.c.cli("--url", self.m1.url, "instances", "--parent", str(iid),
+                         "--limit", "5", "--offset", "1")
+        lines = out.strip().split("\n")
+        self.assertEqual(len(lines), 6, out)  # a header and five parts
+        self.assertIn("RESULT", lines[0])
+        self.assertRegex(lines[1], r"\bsquare\s+\d+$")
         workers = {p["worker"] for p in self.m1.api(
             "GET", "/api/instances?parent=%d&limit=1000" % iid)[1]["instances"]}
         self.assertEqual(workers, {"w1", "w2", "w3"})
