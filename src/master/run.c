@@ -25,6 +25,7 @@
 #define RUN_LOG_FLUSH_S 0.05 /* log chunks are written in batches */
 #define RUN_LOG_BATCH (256u << 10)
 #define RUN_ITEMS_MAX 4096   /* read ahead of dispatch at most this many */
+#define RUN_BUCKETS 8192     /* of the index by id: a power of 2 */
 
 enum run_state { RS_QUEUED, RS_DISPATCHING, RS_SENT };
 
@@ -34,6 +35,7 @@ enum { RUN_Q_SCHEDULE, RUN_Q_MANUAL, RUN_Q_DEBUG, RUN_NQ };
 /* An instance the master is getting onto a worker. */
 struct run_item {
   struct run_item *next;
+  struct run_item *hnext; /* in its bucket of rn.by_id */
   uint64_t id;
   uint32_t job_id;
   int64_t action_id;
@@ -63,7 +65,10 @@ static struct {
   bool poll_pending;
   bool poll_again; /* asked for while one was running */
   struct run_item *q[RUN_NQ]; /* FIFO each */
+  struct run_item *tail[RUN_NQ];
+  struct run_item *by_id[RUN_BUCKETS]; /* the same items, by id */
   size_t nitems;
+  ev_prepare dispatch;   /* a dispatch pass before the loop waits */
   struct run_logs *logs; /* chunks waiting to be written */
   size_t cursor;         /* round robin among equal workers */
 } rn;
@@ -90,27 +95,37 @@ static void run_mark_done(struct store_op *op);
 static void run_poll_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
 static struct run_item *run_find(uint64_t id) {
-  for (int q = 0; q < RUN_NQ; q++)
-    for (struct run_item *it = rn.q[q]; it; it = it->next)
-      if (it->id == id) return it;
+  for (struct run_item *it = rn.by_id[id & (RUN_BUCKETS - 1)]; it; it = it->hnext)
+    if (it->id == id) return it;
   return NULL;
 }
 
 bool run_in_flight(uint64_t id) { return run_find(id) != NULL; }
 
 static void run_append(struct run_item *it) {
-  struct run_item **pp = &rn.q[it->queue];
-  while (*pp) pp = &(*pp)->next;
   it->next = NULL;
-  *pp = it;
+  if (rn.tail[it->queue]) rn.tail[it->queue]->next = it;
+  else rn.q[it->queue] = it;
+  rn.tail[it->queue] = it;
+  struct run_item **b = &rn.by_id[it->id & (RUN_BUCKETS - 1)];
+  it->hnext = *b;
+  *b = it;
   rn.nitems++;
 }
 
 static void run_remove(struct run_item *it) {
-  for (struct run_item **pp = &rn.q[it->queue]; *pp; pp = &(*pp)->next)
+  struct run_item *prev = NULL;
+  for (struct run_item **pp = &rn.q[it->queue]; *pp; prev = *pp, pp = &(*pp)->next)
     if (*pp == it) {
       *pp = it->next;
+      if (rn.tail[it->queue] == it) rn.tail[it->queue] = prev;
       rn.nitems--;
+      break;
+    }
+  for (struct run_item **pp = &rn.by_id[it->id & (RUN_BUCKETS - 1)]; *pp;
+       pp = &(*pp)->hnext)
+    if (*pp == it) {
+      *pp = it->hnext;
       break;
     }
   free(it->script);
@@ -635,8 +650,21 @@ static struct reg_worker *run_pick_pinned(struct run_item *it, bool *gone) {
   return busy < (w->max_running ? w->max_running : 1) ? w : NULL;
 }
 
-/* Gets it onto a worker, or leaves it waiting. */
-static void run_try(struct run_item *it) {
+/* Groups found without a free worker in this dispatch pass: their other
+ * instances are not tried again in it (a map may hold 4,096 of them). */
+struct run_full {
+  char group[16][65];
+  int n;
+};
+
+static bool run_is_full(const struct run_full *f, const char *group) {
+  for (int i = 0; i < f->n; i++)
+    if (strcmp(f->group[i], group) == 0) return true;
+  return false;
+}
+
+/* Gets it onto a worker, or leaves it waiting (and its group in full). */
+static void run_try(struct run_item *it, struct run_full *full) {
   if (it->parent == 0 && strcmp(it->fanout, "none") != 0) {
     run_expand(it);
     return;
@@ -654,6 +682,8 @@ static void run_try(struct run_item *it) {
     return;
   }
   if (w == NULL) { /* it waits; instances of other groups may still go */
+    if (!it->pin[0] && full->n < 16) /* the same for all of its group */
+      snprintf(full->group[full->n++], sizeof(full->group[0]), "%s", it->group);
     if (!it->waiting_logged) {
       log_info("run: instance %llu waits: %s (group %s)",
                (unsigned long long)it->id,
@@ -673,21 +703,38 @@ static void run_try(struct run_item *it) {
 
 /* One instance from each queue in turn, so a flood in one queue does not
  * starve the others. */
-static void run_dispatch(void) {
+static void run_dispatch_now(void) {
   if (!rn.active) return;
   struct run_item *cur[RUN_NQ];
+  struct run_full full;
+  full.n = 0;
   memcpy(cur, rn.q, sizeof(cur));
   for (bool more = true; more;) {
     more = false;
     for (int q = 0; q < RUN_NQ; q++) {
-      while (cur[q] && cur[q]->state != RS_QUEUED) cur[q] = cur[q]->next;
+      while (cur[q] && (cur[q]->state != RS_QUEUED ||
+                        (!cur[q]->pin[0] && run_is_full(&full, cur[q]->group))))
+        cur[q] = cur[q]->next;
       if (cur[q] == NULL) continue;
       struct run_item *it = cur[q];
       cur[q] = it->next;
-      run_try(it);
+      run_try(it, &full);
       more = true;
     }
   }
+}
+
+static void run_dispatch_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
+  (void)revents;
+  ev_prepare_stop(loop, w);
+  run_dispatch_now();
+}
+
+/* A pass over the queues before the loop waits again: the store's
+ * answers come in batches, and each used to start a pass of its own. */
+static void run_dispatch(void) {
+  if (rn.active && !ev_is_active(&rn.dispatch))
+    ev_prepare_start(node.loop, &rn.dispatch);
 }
 
 void run_kick(void) { run_dispatch(); }
@@ -989,6 +1036,7 @@ void run_start(uint64_t epoch) {
   ev_timer_init(&rn.poll, run_poll_cb, 0., RUN_POLL_S);
   ev_timer_start(node.loop, &rn.poll);
   ev_init(&rn.log_flush, run_log_flush_cb);
+  ev_prepare_init(&rn.dispatch, run_dispatch_cb);
   batch_start(epoch);
 }
 
@@ -999,6 +1047,7 @@ void run_stop(void) {
   rn.active = false;
   ev_timer_stop(node.loop, &rn.poll);
   ev_timer_stop(node.loop, &rn.log_flush);
+  ev_prepare_stop(node.loop, &rn.dispatch);
   for (int q = 0; q < RUN_NQ; q++)
     while (rn.q[q]) run_remove(rn.q[q]);
 }
