@@ -15,8 +15,6 @@
 #include "store/store.h"
 #include "util/log.h"
 
-#define BATCH_IN_MAX 64 /* ids in one statement */
-
 struct batch_ids {
   uint64_t *v; /* owned */
   size_t n, cap;
@@ -49,35 +47,18 @@ static void batch_add(struct batch_ids *s, uint64_t id) {
   s->v[s->n++] = id;
 }
 
-/* "UPDATE ... WHERE id IN (?, ...)" for n = 1, 4, 16 and 64 ids: a few
- * statements to prepare and cache, the list padded with its last id.
- * Built once, by the store thread that alone uses them. */
-static const char *batch_running_sql(size_t n, size_t *cls) {
-  static char *sql[4];
-  static const size_t sizes[4] = {1, 4, 16, BATCH_IN_MAX};
-  int k = 0;
-  while (k < 3 && sizes[k] < n) k++;
-  *cls = sizes[k];
-  if (sql[k] == NULL) {
-    static const char head[] =
-        "UPDATE instances SET status = 'RUNNING', started_at = NOW(6) "
-        "WHERE status = 'DISPATCHED' AND id IN (?";
-    size_t len = sizeof(head) + 3 * sizes[k] + 2;
-    if ((sql[k] = malloc(len)) == NULL) return NULL;
-    char *p = sql[k] + snprintf(sql[k], len, "%s", head);
-    for (size_t i = 1; i < sizes[k]; i++) p += snprintf(p, 4, ", ?");
-    snprintf(p, 2, ")");
-  }
-  return sql[k];
-}
+static const char batch_sql_running[] =
+    "UPDATE instances SET status = 'RUNNING', started_at = NOW(6) "
+    "WHERE status = 'DISPATCHED' AND id IN ";
 
 static int batch_work(struct db_conn *db, struct store_op *op) {
   struct batch_op *b = (struct batch_op *)op;
-  for (size_t at = 0; at < b->running.n; at += BATCH_IN_MAX) {
-    size_t n = b->running.n - at < BATCH_IN_MAX ? b->running.n - at : BATCH_IN_MAX;
+  static char *sql_in[4]; /* store thread only */
+  for (size_t at = 0; at < b->running.n; at += DB_IN_MAX) {
+    size_t n = b->running.n - at < DB_IN_MAX ? b->running.n - at : DB_IN_MAX;
     size_t cls;
-    const char *sql = batch_running_sql(n, &cls);
-    struct db_param p[BATCH_IN_MAX];
+    const char *sql = db_sql_in(batch_sql_running, n, &cls, sql_in);
+    struct db_param p[DB_IN_MAX];
     for (size_t i = 0; i < cls; i++)
       p[i] = DB_U64(b->running.v[at + (i < n ? i : n - 1)]);
     if (sql == NULL || db_exec(db, sql, p, (int)cls) < 0) return -1;

@@ -69,6 +69,10 @@ static struct {
   struct run_item *by_id[RUN_BUCKETS]; /* the same items, by id */
   size_t nitems;
   ev_prepare dispatch;   /* a dispatch pass before the loop waits */
+  struct {
+    struct run_disp *v; /* owned */
+    size_t n, cap;
+  } disp;                /* dispatched by the pass, to be marked */
   struct run_logs *logs; /* chunks waiting to be written */
   size_t cursor;         /* round robin among equal workers */
 } rn;
@@ -413,18 +417,9 @@ struct run_mark_op {
   int64_t changed;
 };
 
-static const char run_sql_dispatched[] =
-    "UPDATE instances SET status = 'DISPATCHED', worker = ?, epoch = ? "
-    "WHERE id = ? AND status = 'QUEUED'";
 static const char run_sql_refused[] =
     "UPDATE instances SET status = 'QUEUED', worker = '' "
     "WHERE id = ? AND status = 'DISPATCHED' AND worker = ?";
-
-static int run_mark_dispatched_work(struct db_conn *db, struct store_op *op) {
-  struct run_mark_op *m = (struct run_mark_op *)op;
-  struct db_param p[] = {DB_STR(m->worker), DB_U64(op->epoch), DB_U64(m->id)};
-  return (m->changed = db_exec(db, run_sql_dispatched, p, 3)) < 0 ? -1 : 0;
-}
 
 static int run_mark_refused_work(struct db_conn *db, struct store_op *op) {
   struct run_mark_op *m = (struct run_mark_op *)op;
@@ -540,22 +535,126 @@ static void run_send(struct run_item *it) {
   }
 }
 
-static void run_dispatched_done(struct store_op *op) {
-  struct run_mark_op *m = (struct run_mark_op *)op;
-  struct run_item *it = run_find(m->id);
+/* The instances a dispatch pass put on workers, marked DISPATCHED by one
+ * store operation, then sent: per worker an UPDATE ... id IN (...), and
+ * when fewer rows changed than ids (one canceled meanwhile, or this is a
+ * retry after a lost commit) a SELECT says which are now its. */
+struct run_disp {
+  uint64_t id;
+  char worker[129];
+  bool changed;
+};
+
+struct run_dispatch_op {
+  struct store_op op;
+  size_t n;
+  struct run_disp *v; /* owned, sorted by worker */
+};
+
+static const char run_sql_dispatch_in[] =
+    "UPDATE instances SET status = 'DISPATCHED', worker = ?, epoch = ? "
+    "WHERE status = 'QUEUED' AND id IN ";
+static const char run_sql_dispatched_in[] =
+    "SELECT id FROM instances WHERE status = 'DISPATCHED' AND worker = ?"
+    " AND epoch = ? AND id IN ";
+
+/* Marks v[0..k), all for one worker (k <= DB_IN_MAX). */
+static int run_dispatch_some(struct db_conn *db, uint64_t epoch,
+                             struct run_disp *v, size_t k) {
+  static char *upd[4], *sel[4]; /* store thread only */
+  size_t cls;
+  const char *sql = db_sql_in(run_sql_dispatch_in, k, &cls, upd);
+  struct db_param p[2 + DB_IN_MAX];
+  p[0] = DB_STR(v[0].worker);
+  p[1] = DB_U64(epoch);
+  for (size_t c = 0; c < cls; c++) p[2 + c] = DB_U64(v[c < k ? c : k - 1].id);
+  int64_t changed = sql ? db_exec(db, sql, p, 2 + (int)cls) : -1;
+  if (changed < 0) return -1;
+  if ((size_t)changed == k) {
+    for (size_t c = 0; c < k; c++) v[c].changed = true;
+    return 0;
+  }
+  struct db_rows r;
+  if ((sql = db_sql_in(run_sql_dispatched_in, k, &cls, sel)) == NULL ||
+      db_query(db, sql, p, 2 + (int)cls, &r) < 0)
+    return -1;
+  for (int i = 0; i < r.nrows; i++) {
+    uint64_t id = strtoull(db_cell(&r, i, 0), NULL, 10);
+    for (size_t c = 0; c < k; c++)
+      if (v[c].id == id) v[c].changed = true;
+  }
+  db_rows_free(&r);
+  return 0;
+}
+
+static int run_dispatch_work(struct db_conn *db, struct store_op *op) {
+  struct run_dispatch_op *d = (struct run_dispatch_op *)op;
+  for (size_t i = 0; i < d->n;) {
+    size_t j = i;
+    while (j < d->n && j - i < DB_IN_MAX && !strcmp(d->v[j].worker, d->v[i].worker))
+      d->v[j++].changed = false;
+    if (run_dispatch_some(db, op->epoch, d->v + i, j - i) < 0) return -1;
+    i = j;
+  }
+  return 0;
+}
+
+static void run_dispatch_done(struct store_op *op) {
+  struct run_dispatch_op *d = (struct run_dispatch_op *)op;
   if (op->status == STORE_FENCED) run_on_fenced(op);
-  if (it != NULL) {
-    if (op->status == STORE_OK && m->changed == 1 && rn.active)
+  for (size_t i = 0; i < d->n; i++) {
+    struct run_item *it = run_find(d->v[i].id);
+    if (it == NULL) continue;
+    if (op->status == STORE_OK && d->v[i].changed && rn.active)
       run_send(it); /* persisted first, then sent */
     else { /* taken or canceled meanwhile */
       run_slot_free(it->worker);
       run_remove(it);
     }
   }
-  free(op);
+  free(d->v);
+  free(d);
 }
 
-/* Gets it onto a worker, or leaves it waiting. */
+static int run_disp_cmp(const void *a, const void *b) {
+  return strcmp(((const struct run_disp *)a)->worker,
+                ((const struct run_disp *)b)->worker);
+}
+
+/* Marks what this pass dispatched, in one operation. */
+static void run_dispatch_submit(void) {
+  if (rn.disp.n == 0) return;
+  struct run_dispatch_op *d = calloc(1, sizeof(*d));
+  if (d == NULL) { /* they stay DISPATCHING until the watch requeues them */
+    log_error("run: out of memory marking %zu dispatched instances", rn.disp.n);
+    rn.disp.n = 0;
+    return;
+  }
+  d->n = rn.disp.n;
+  d->v = rn.disp.v;
+  memset(&rn.disp, 0, sizeof(rn.disp));
+  if (d->n > 1) qsort(d->v, d->n, sizeof(*d->v), run_disp_cmp);
+  d->op.work = run_dispatch_work;
+  d->op.done = run_dispatch_done;
+  d->op.epoch = rn.epoch;
+  store_submit(&d->op);
+}
+
+static int run_disp_add(uint64_t id, const char *worker) {
+  if (rn.disp.n == rn.disp.cap) {
+    size_t cap = rn.disp.cap ? 2 * rn.disp.cap : 64;
+    struct run_disp *v = realloc(rn.disp.v, cap * sizeof(*v));
+    if (v == NULL) return -1;
+    rn.disp.v = v;
+    rn.disp.cap = cap;
+  }
+  struct run_disp *e = &rn.disp.v[rn.disp.n++];
+  e->id = id;
+  snprintf(e->worker, sizeof(e->worker), "%s", worker);
+  e->changed = false;
+  return 0;
+}
+
 /* ---- fan-out ----------------------------------------------------------- */
 
 struct run_expand_op {
@@ -693,12 +792,11 @@ static void run_try(struct run_item *it, struct run_full *full) {
     }
     return;
   }
+  if (run_disp_add(it->id, w->name) < 0) return; /* stays queued */
   w->dispatched++;
   w->outstanding++;
   it->state = RS_DISPATCHING;
   snprintf(it->worker, sizeof(it->worker), "%s", w->name);
-  run_submit_mark(it->id, w->name, run_mark_dispatched_work,
-                  run_dispatched_done);
 }
 
 /* One instance from each queue in turn, so a flood in one queue does not
@@ -722,6 +820,7 @@ static void run_dispatch_now(void) {
       more = true;
     }
   }
+  run_dispatch_submit();
 }
 
 static void run_dispatch_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
@@ -1048,6 +1147,8 @@ void run_stop(void) {
   ev_timer_stop(node.loop, &rn.poll);
   ev_timer_stop(node.loop, &rn.log_flush);
   ev_prepare_stop(node.loop, &rn.dispatch);
+  free(rn.disp.v);
+  memset(&rn.disp, 0, sizeof(rn.disp));
   for (int q = 0; q < RUN_NQ; q++)
     while (rn.q[q]) run_remove(rn.q[q]);
 }

@@ -407,3 +407,20 @@ void db_rollback(struct db_conn *c) {
   c->last_errno = e; /* keep the error that made us roll back */
   memcpy(c->err, msg, sizeof(msg));
 }
+
+const char *db_sql_in(const char *head, size_t n, size_t *cls, char *cache[4]) {
+  static const size_t sizes[4] = {1, 4, 16, DB_IN_MAX};
+  int k = 0;
+  while (k < 3 && sizes[k] < n) k++;
+  *cls = sizes[k];
+  if (cache[k] == NULL) {
+    size_t len = strlen(head) + 3 * sizes[k] + 3;
+    char *sql = malloc(len);
+    if (sql == NULL) return NULL;
+    char *p = sql + snprintf(sql, len, "%s(?", head);
+    for (size_t i = 1; i < sizes[k]; i++) p += snprintf(p, 4, ", ?");
+    snprintf(p, 2, ")");
+    cache[k] = sql;
+  }
+  return cache[k];
+}

@@ -90,6 +90,14 @@ int64_t db_exec(struct db_conn *c, const char *sql, const struct db_param *p,
  * c->err set (then *out is empty).  An empty result (0 rows, or an error)
  * owns no memory, so callers may skip db_rows_free on those paths, and
  * db_rows_free on them is harmless. */
+/* For statements over many ids: head followed by "(?, ?, ...)" with the
+ * smallest of 1, 4, 16 or DB_IN_MAX parameters that holds n (callers pad
+ * the list with its last id); *cls gets that size.  Built once into
+ * cache (the caller's, kept for good) so that each stays one prepared
+ * statement.  NULL when out of memory. */
+#define DB_IN_MAX 64
+const char *db_sql_in(const char *head, size_t n, size_t *cls, char *cache[4]);
+
 int db_query(struct db_conn *c, const char *sql, const struct db_param *p,
              int np, struct db_rows *out);
 
