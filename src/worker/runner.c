@@ -131,6 +131,7 @@ static void runner_status_bytes(struct runner *r, const char *buf, size_t n) {
       if (r->line_len < RUNNER_LINE_MAX) r->line[r->line_len++] = buf[i];
       continue;
     }
+    if (r->line_len > 0 && r->line[r->line_len - 1] == '\r') r->line_len--;
     r->line[r->line_len] = '\0';
     r->line_len = 0;
     runner_item_done(r, r->line);
