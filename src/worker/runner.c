@@ -22,6 +22,7 @@
 #define RUNNER_ITEM_MAX 4096 /* longer items run as processes of their own */
 #define RUNNER_LINE_MAX 2048 /* a status line: code and result */
 #define RUNNER_KILL_S 5.0    /* after EOF on stdin, before SIGKILL */
+#define RUNNER_DRAIN_MAX (80u << 10) /* more than a pipe holds */
 
 struct runner {
   struct runner *next;
@@ -74,10 +75,12 @@ static void runner_free(struct runner *r) {
   free(r);
 }
 
-/* Reads what its output pipe holds now: the current item's output. */
-static void runner_drain(struct runner *r) {
+/* Reads its output pipe, up to max bytes: the current item's output.  A
+ * pipe holds 64 KiB, so that bound takes all it held at a status line,
+ * and a runner writing without end cannot hold the loop. */
+static void runner_drain(struct runner *r, size_t max) {
   uint8_t buf[16384];
-  while (r->out_fd >= 0) {
+  for (size_t got = 0; r->out_fd >= 0 && got < max;) {
     ssize_t n = read(r->out_fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
@@ -86,6 +89,7 @@ static void runner_drain(struct runner *r) {
       runner_close(&r->out_fd);
       return;
     }
+    got += (size_t)n;
     if (r->cur) rs.sink.on_output(r->cur, buf, (size_t)n);
   }
 }
@@ -93,7 +97,7 @@ static void runner_drain(struct runner *r) {
 static void runner_out_cb(struct ev_loop *loop, ev_io *w, int revents) {
   (void)loop;
   (void)revents;
-  runner_drain((struct runner *)w->data);
+  runner_drain((struct runner *)w->data, 1); /* one read a turn */
 }
 
 /* A status line: "<exit code>[ <result>]". */
@@ -104,7 +108,7 @@ static void runner_item_done(struct runner *r, char *line) {
     return;
   }
   /* Its output was written before the status line: it is in the pipe. */
-  runner_drain(r);
+  runner_drain(r, RUNNER_DRAIN_MAX);
   char *end;
   errno = 0;
   long code = strtol(line, &end, 10);
@@ -138,10 +142,10 @@ static void runner_status_bytes(struct runner *r, const char *buf, size_t n) {
   }
 }
 
-/* Reads the status lines its fd 3 holds now. */
-static void runner_read_status(struct runner *r) {
+/* Reads the status lines its fd 3 holds now, in at most reads reads. */
+static void runner_read_status(struct runner *r, int reads) {
   char buf[4096];
-  while (r->st_fd >= 0) {
+  while (r->st_fd >= 0 && reads-- > 0) {
     ssize_t n = read(r->st_fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
@@ -157,15 +161,16 @@ static void runner_read_status(struct runner *r) {
 static void runner_st_cb(struct ev_loop *loop, ev_io *w, int revents) {
   (void)loop;
   (void)revents;
-  runner_read_status((struct runner *)w->data);
+  runner_read_status((struct runner *)w->data, 1); /* one read a turn */
 }
 
 static void runner_child_cb(struct ev_loop *loop, ev_child *w, int revents) {
   (void)loop;
   (void)revents;
   struct runner *r = (struct runner *)w->data;
-  runner_read_status(r); /* an answer may be there still */
-  runner_drain(r);
+  runner_read_status(r, 32); /* an answer may be there still (a dead
+                              * runner's pipe holds at most 64 KiB) */
+  runner_drain(r, RUNNER_DRAIN_MAX);
   void *item = r->cur;
   r->cur = NULL;
   int status = w->rstatus;
