@@ -233,6 +233,25 @@ class TestMapReduce(ClusterTest):
         self.assertTrue(any("bad status line" in r for r in reasons), reasons)
         self.assertTrue(any("ended before answering" in r for r in reasons), reasons)
 
+    def test_runner_flooding_output_times_out(self):
+        # a runner that writes without end and never answers: its item
+        # times out (the runner is killed); the worker stays responsive
+        script = ('case "$HERACRON_TASK_NAME" in\n'
+                  '  root) echo a | %s map --name t ;;\n'
+                  '  t) while read -r x; do yes flood; done ;;\n'
+                  'esac\n' % HERACRON)
+        self.job("flood", 0, "", script=script, runner=True, reduce=False, retries=0,
+                 timeout_s=2)
+        iid = self.start(self.m1, "flood")
+        inst = self.wait_end(self.m1, iid, timeout=30)
+        self.assertEqual(inst["status"], "FAILED", inst)
+        part = [p for p in self.m1.api("GET", "/api/instances?parent=%d&limit=10" % iid)[1]
+                ["instances"] if p.get("task") == "t"][0]
+        self.assertEqual(part["status"], "TIMED_OUT", part)
+        log = self.m1.api("GET", "/api/instances/%d/log" % part["id"])[1]["data"]
+        self.assertTrue(log.startswith("flood\nflood\n"), log[:100])
+        self.assertEqual(self.m1.api("GET", "/api/workers")[0], 200)
+
     def test_reserved_names_and_who_may_map(self):
         rc, out, err = self.c.run_cli("map", "--name", "reduce", "--instance", "1",
                                       env={"HERACRON_URL": self.m1.url})
