@@ -491,7 +491,6 @@ static const char sched_sql_next[] =
 
 struct sched_fire_op {
   struct store_op op;
-  bool polled; /* a queue read was submitted right behind it */
   int64_t fired;
   double next_in; /* seconds; < 0 if unknown */
 };
@@ -550,7 +549,7 @@ static void sched_fire_done(struct store_op *op) {
   if (op->status == STORE_FENCED) sched_fenced(op);
   else if (op->status == STORE_OK && f->fired > 0) {
     log_info("sched: %lld action(s) queued", (long long)f->fired);
-    if (!f->polled) run_poll_now(); /* they go now, not at the next read */
+    run_poll_now(); /* they go out now, not at the queue's next read */
   }
   /* Due before the next tick: wake up exactly then. */
   if (sc.active && op->status == STORE_OK && f->next_in >= 0 &&
@@ -579,12 +578,8 @@ static void sched_fire_cb(struct ev_loop *loop, ev_timer *t, int revents) {
   f->op.work = sched_fire_work;
   f->op.done = sched_fire_done;
   f->op.epoch = sc.epoch;
-  /* Woken because an action is due: the queue read goes right behind
-   * (the store runs operations in order), a round trip sooner. */
-  bool polled = f->polled = t == &sc.exact;
   sc.fire_pending = true;
   store_submit(&f->op);
-  if (polled) run_poll_now();
 }
 
 void sched_start(uint64_t epoch) {
