@@ -31,6 +31,8 @@ enum run_state { RS_QUEUED, RS_DISPATCHING, RS_SENT };
 
 /* The three waiting lines, taken from in turn so none starves the others. */
 enum { RUN_Q_SCHEDULE, RUN_Q_MANUAL, RUN_Q_DEBUG, RUN_NQ };
+_Static_assert(RUN_Q_SCHEDULE == 0 && RUN_Q_MANUAL == 1 && RUN_Q_DEBUG == 2,
+               "instances.queue (sql/007_queue.sql) numbers the queues so");
 
 /* An instance the master is getting onto a worker. */
 struct run_item {
