@@ -416,7 +416,6 @@ struct run_mark_op {
   struct store_op op;
   uint64_t id;
   char worker[129];
-  int64_t changed;
 };
 
 static const char run_sql_refused[] =
@@ -882,12 +881,6 @@ static const char run_sql_retry[] =
     " i.task_input, i.task_depth "
     "FROM instances i JOIN jobs j ON j.id = i.job_id "
     "WHERE i.id = ? AND i.attempt <= j.retries";
-static int run_no_part_work(struct db_conn *db, uint64_t id) {
-  (void)db;
-  (void)id;
-  return 0;
-}
-
 /* SUPER_RECOVERY: once an action of the chain succeeded, each downstream
  * action whose upstreams have all succeeded runs next, in the same way. */
 static const char run_sql_chain[] =
@@ -928,9 +921,8 @@ int run_ended_work(struct db_conn *db, uint64_t id, const char *state,
   if (actions) *actions = 0;
   if (parent != 0 && parent != RUN_PARENT_UNKNOWN)
     return run_part_ended_work(db, id, state, retry);
-  /* fan-out bookkeeping only where it may apply */
-  int (*part_ended)(struct db_conn *, uint64_t) =
-      parent == 0 ? run_no_part_work : fanout_part_ended_work;
+  /* fan-out bookkeeping only where it may apply (parent unknown) */
+  bool maybe_part = parent == RUN_PARENT_UNKNOWN;
   struct db_param a[] = {DB_STR(state), DB_U64(id)};
   struct db_param i[] = {DB_U64(id)};
   int64_t n = db_exec(db, run_sql_action, a, 2);
@@ -939,16 +931,20 @@ int run_ended_work(struct db_conn *db, uint64_t id, const char *state,
   if (strcmp(state, "SUCCEEDED") == 0)
     return db_exec(db, run_sql_chain, i, 1) < 0 ||
                    db_exec(db, run_sql_chain_mark, i, 1) < 0 ||
-                   alert_success_work(db, id) < 0 || part_ended(db, id) < 0
+                   alert_success_work(db, id) < 0 ||
+                   (maybe_part && fanout_part_ended_work(db, id) < 0)
                ? -1
                : 0;
   if (strcmp(state, "STOPPED") == 0) /* an operator's doing: no alert */
-    return part_ended(db, id);
+    return maybe_part ? fanout_part_ended_work(db, id) : 0;
   int64_t retried = retry ? db_exec(db, run_sql_retry, i, 1) : 0;
   if (retried < 0) return -1;
   if (retried > 0) return 0;
   /* the last attempt failed: the owners hear of it, in this transaction */
-  return alert_failure_work(db, id) < 0 || part_ended(db, id) < 0 ? -1 : 0;
+  return alert_failure_work(db, id) < 0 ||
+                 (maybe_part && fanout_part_ended_work(db, id) < 0)
+             ? -1
+             : 0;
 }
 
 int run_finish_work(struct db_conn *db, struct run_finish *f,

@@ -48,7 +48,6 @@ struct exec_proc {
   char dir[1024];       /* its work directory */
   uint64_t parent_id;   /* a fan-out part's parent, 0 if none */
   bool task;            /* a map job's part: its result is its last line */
-  bool runner;          /* served by a runner (runner.h), not a process */
   char last[2048];      /* a task's latest output, for that line */
   size_t last_len;
 };
@@ -375,8 +374,7 @@ int exec_start(const Heracron__Execute *x, char *err, size_t errlen) {
     pid = runner_assign(&key, x->task_input.data, x->task_input.len, p, argv,
                         envp, pl.dir, err, errlen);
     if (pid < 0) goto fail;
-    p->fd = -1;
-    p->runner = true;
+    p->fd = -1; /* its output comes through the runner */
   } else {
     if (pipe2(pfd, O_CLOEXEC) < 0) {
       snprintf(err, errlen, "pipe: %s", strerror(errno));

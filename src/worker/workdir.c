@@ -98,7 +98,7 @@ int workdir_prepare(const Heracron__Execute *x, const char *trigger_name,
     snprintf(err, errlen, "cannot create %s: %s", pl->dir, strerror(errno));
     return -1;
   }
-  /* Small local files: fast I/O, done on the loop. */
+  /* Small local files: fast I/O, done on the loop.  what: for the error */
   const char *what = pl->script;
   if (part) {
     snprintf(pl->script, sizeof(pl->script), "%s/script-%016llx", pl->dir,
@@ -117,16 +117,14 @@ int workdir_prepare(const Heracron__Execute *x, const char *trigger_name,
   snprintf(pl->script, sizeof(pl->script), "%s/script", pl->dir);
   if (workdir_write(pl->script, x->script, strlen(x->script), 0700) < 0)
     goto fail;
-  const char *in = "/dev/null";
-  char input[1100];
+  char input[1100] = "/dev/null";
+  what = input;
   if (x->task_name && x->task_name[0]) { /* a root or a reduce */
     snprintf(input, sizeof(input), "%s/input", pl->dir);
-    what = in = input;
     if (workdir_write(input, x->task_input.data, x->task_input.len, 0600) < 0)
       goto fail;
   }
-  what = in;
-  if ((pl->stdin_fd = open(in, O_RDONLY | O_CLOEXEC)) < 0) goto fail;
+  if ((pl->stdin_fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) goto fail;
   return 0;
 fail:
   snprintf(err, errlen, "cannot write %s: %s", what, strerror(errno));

@@ -261,9 +261,9 @@ class TestMapReduce(ClusterTest):
                             token="not-the-map-token")
         self.assertEqual(st, 401)
 
-    def test_worker_killed_mid_map(self):
-        self.job("survive", 60, "sleep 1")
-        iid = self.start(self.m1, "survive")
+    def survives_worker_kill(self, name, runner=False):
+        (self.runner_job if runner else self.job)(name, 60, "sleep 1")
+        iid = self.start(self.m1, name)
         wait_until(lambda: len(self.items()) >= 3 if os.path.exists(self.out) else False,
                    30, what="some sub-tasks done")
         # A worker that dies after a sub-task's side effect but before its
@@ -277,38 +277,26 @@ class TestMapReduce(ClusterTest):
         self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 61)])
         self.assertEqual(self.reduce_log(self.m1, iid), "sum 73810\n")
 
-    def test_worker_killed_mid_map_with_runners(self):
-        self.runner_job("survive2", 60, "sleep 1")
-        iid = self.start(self.m1, "survive2")
+    def survives_master_kill(self, name, runner=False):
+        (self.runner_job if runner else self.job)(name, 60, "sleep 1")
+        iid = self.start(self.m1, name)
         wait_until(lambda: len(self.items()) >= 3 if os.path.exists(self.out) else False,
                    30, what="some sub-tasks done")
-        time.sleep(0.4)
-        self.w[0].kill()
-        inst = self.wait_end(self.m1, iid, timeout=90)
+        self.m1.kill()
+        self.c.wait_master(among=("m2",), timeout=15)
+        inst = self.wait_end(self.m2, iid, timeout=90)
         self.assertEqual(inst["status"], "SUCCEEDED", inst)
         self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 61)])
-        self.assertEqual(self.reduce_log(self.m1, iid), "sum 73810\n")
+        self.assertEqual(self.reduce_log(self.m2, iid), "sum 73810\n")
+
+    def test_worker_killed_mid_map(self):
+        self.survives_worker_kill("survive")
+
+    def test_worker_killed_mid_map_with_runners(self):
+        self.survives_worker_kill("survive2", runner=True)
 
     def test_master_killed_mid_map(self):
-        self.job("failover", 60, "sleep 1")
-        iid = self.start(self.m1, "failover")
-        wait_until(lambda: len(self.items()) >= 3 if os.path.exists(self.out) else False,
-                   30, what="some sub-tasks done")
-        self.m1.kill()
-        self.c.wait_master(among=("m2",), timeout=15)
-        inst = self.wait_end(self.m2, iid, timeout=90)
-        self.assertEqual(inst["status"], "SUCCEEDED", inst)
-        self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 61)])
-        self.assertEqual(self.reduce_log(self.m2, iid), "sum 73810\n")
+        self.survives_master_kill("failover")
 
     def test_master_killed_mid_map_with_runners(self):
-        self.runner_job("failover2", 60, "sleep 1")
-        iid = self.start(self.m1, "failover2")
-        wait_until(lambda: len(self.items()) >= 3 if os.path.exists(self.out) else False,
-                   30, what="some sub-tasks done")
-        self.m1.kill()
-        self.c.wait_master(among=("m2",), timeout=15)
-        inst = self.wait_end(self.m2, iid, timeout=90)
-        self.assertEqual(inst["status"], "SUCCEEDED", inst)
-        self.assertEqual(sorted(self.items(), key=int), [str(i) for i in range(1, 61)])
-        self.assertEqual(self.reduce_log(self.m2, iid), "sum 73810\n")
+        self.survives_master_kill("failover2", runner=True)
