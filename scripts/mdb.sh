@@ -24,8 +24,23 @@ if [ ${#sock} -gt 100 ]; then
 fi
 TEMPLATE=/tmp/heracron-mdb-template
 
+# Below the kernel's ephemeral range (and the test nodes' 20000-32767): a
+# port from that range can become some outgoing connection's source port
+# before the server binds it.
 free_port() {
-  /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
+  /usr/bin/python3 -c '
+import random, socket
+for _ in range(1000):
+    p = random.randint(15000, 19999)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break'
 }
 
 alive() { [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; }

@@ -5,6 +5,7 @@ Standard library only; run with Debian's /usr/bin/python3.
 """
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -49,12 +50,28 @@ def http(url, method="GET", body=None, token=None, raw=None, headers=None):
         return status, text.decode(errors="replace")
 
 
+_ports_given = set()
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A free loopback port below the kernel's ephemeral range (32768-60999
+    on Debian): a port taken from that range (bind to 0) can meanwhile
+    become the source port of some outgoing connection, and the node that
+    was to listen on it fails with "Address already in use"."""
+    for _ in range(1000):
+        port = random.randint(20000, 32767)
+        if port in _ports_given:
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        _ports_given.add(port)
+        return port
+    raise RuntimeError("no free port in 20000-32767")
 
 
 def wait_until(pred, timeout=10.0, interval=0.05, what="condition"):
