@@ -51,6 +51,7 @@ void db_close(struct db_conn *c) {
   db_close_statements(c);
   if (c->m != NULL) mysql_close(c->m);
   c->m = NULL;
+  c->in_txn = false;
 }
 
 int db_connect(struct db_conn *c, const struct cfg *cfg, bool database) {
@@ -186,7 +187,9 @@ static MYSQL_STMT *db_run(struct db_conn *c, const char *sql,
     snprintf(c->err, sizeof(c->err), "too many parameters (%d)", np);
     return NULL;
   }
-  for (int attempt = 0; attempt < 2; attempt++) {
+  bool reprepared = false;
+  int deadlocks = 0;
+  for (;;) {
     MYSQL_STMT *st = db_stmt(c, sql);
     if (st == NULL) return NULL;
     if ((int)mysql_stmt_param_count(st) != np) {
@@ -219,8 +222,16 @@ static MYSQL_STMT *db_run(struct db_conn *c, const char *sql,
     }
     if (xrc != 0) {
       unsigned int e = mysql_stmt_errno(st);
-      if (e == ER_NEED_REPREPARE && attempt == 0) {
+      if (e == ER_NEED_REPREPARE && !reprepared) {
+        reprepared = true;
         db_forget(c, sql);
+        continue;
+      }
+      /* A statement of its own chosen as a deadlock's victim was rolled
+       * back whole: running it again is what MariaDB asks for.  Inside a
+       * transaction the caller must start over. */
+      if (e == ER_LOCK_DEADLOCK && !c->in_txn && deadlocks++ < 3) {
+        mysql_stmt_reset(st);
         continue;
       }
       char msg[200];
@@ -231,7 +242,6 @@ static MYSQL_STMT *db_run(struct db_conn *c, const char *sql,
     }
     return st;
   }
-  return NULL;
 }
 
 int64_t db_exec(struct db_conn *c, const char *sql, const struct db_param *p,
@@ -391,14 +401,18 @@ static const char db_sql_commit[] = "COMMIT";
 static const char db_sql_rollback[] = "ROLLBACK";
 
 int db_begin(struct db_conn *c) {
-  return db_exec(c, db_sql_begin, NULL, 0) < 0 ? -1 : 0;
+  int rc = db_exec(c, db_sql_begin, NULL, 0) < 0 ? -1 : 0;
+  c->in_txn = rc == 0;
+  return rc;
 }
 
 int db_commit(struct db_conn *c) {
+  c->in_txn = false;
   return db_exec(c, db_sql_commit, NULL, 0) < 0 ? -1 : 0;
 }
 
 void db_rollback(struct db_conn *c) {
+  c->in_txn = false;
   if (c->m == NULL) return;
   unsigned int e = c->last_errno;
   char msg[sizeof(c->err)];

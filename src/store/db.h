@@ -23,6 +23,7 @@ struct db_conn {
   unsigned read_timeout_s; /* read/write timeout of every round trip */
   unsigned int last_errno; /* MariaDB error number of the last failure */
   char err[256];           /* message of the last failure (no secrets) */
+  bool in_txn;             /* between db_begin and db_commit/db_rollback */
   struct {
     const char *sql;
     MYSQL_STMT *st;
